@@ -1,0 +1,101 @@
+"""Core layers: Linear, Embedding, Dropout and shape plumbing."""
+
+from __future__ import annotations
+
+from .common import auto_int, bias, fill_auto
+from .spec import LayerSpec, Param
+
+SPECS = [
+    LayerSpec(
+        kind="Linear",
+        family="core",
+        help="Fully connected layer: y = x·Wᵀ + b over the last dimension",
+        target="torch.nn.Linear",
+        params=(
+            auto_int("in_features", "Size of each input sample (auto: last input dimension)"),
+            Param("out_features", "int", 10, "Size of each output sample", minimum=1),
+            bias(),
+        ),
+        kwargs=lambda p, s: fill_auto(p, s, {"in_features": -1}, "Linear"),
+        name_hint="fc",
+    ),
+    LayerSpec(
+        kind="Embedding",
+        family="core",
+        help="Lookup table from integer ids to dense vectors",
+        target="torch.nn.Embedding",
+        params=(
+            Param("num_embeddings", "int", 1000, "Vocabulary size (ids 0 … n-1)", minimum=1),
+            Param("embedding_dim", "int", 64, "Size of each vector", minimum=1),
+            Param("padding_idx", "int", None, "Id whose vector stays zero (empty: none)", optional=True),
+        ),
+        name_hint="embed",
+    ),
+    LayerSpec(
+        kind="Dropout",
+        family="core",
+        help="Zeroes random elements with probability p while training",
+        target="torch.nn.Dropout",
+        params=(Param("p", "float", 0.5, "Probability of an element being zeroed", minimum=0, maximum=1),),
+        shape_preserving=True,
+        name_hint="dropout",
+    ),
+    LayerSpec(
+        kind="Dropout2d",
+        family="core",
+        help="Zeroes whole channels with probability p while training",
+        target="torch.nn.Dropout2d",
+        params=(Param("p", "float", 0.5, "Probability of a channel being zeroed", minimum=0, maximum=1),),
+        shape_preserving=True,
+        name_hint="dropout",
+    ),
+    LayerSpec(
+        kind="Identity",
+        family="core",
+        help="Passes its input through unchanged",
+        target="torch.nn.Identity",
+        shape_preserving=True,
+        name_hint="identity",
+    ),
+    LayerSpec(
+        kind="Flatten",
+        family="core",
+        help="Flattens dims start_dim…end_dim into one (default: all but the batch)",
+        target="torch.nn.Flatten",
+        params=(
+            Param("start_dim", "int", 1, "First dimension to flatten", minimum=-8, maximum=8),
+            Param("end_dim", "int", -1, "Last dimension to flatten", minimum=-8, maximum=8),
+        ),
+        name_hint="flatten",
+    ),
+    LayerSpec(
+        kind="Reshape",
+        family="core",
+        help="Reshapes each sample to the given shape (batch kept; one entry may be -1)",
+        target="engine.catalog.ops.reshape",
+        call="function",
+        params=(Param("shape", "ints", (-1,), "New shape of one sample, batch excluded", minimum=-1, min_length=1),),
+        name_hint="reshape",
+    ),
+    LayerSpec(
+        kind="Permute",
+        family="core",
+        help="Reorders dimensions; dims lists every dimension including the batch (0)",
+        target="engine.catalog.ops.permute",
+        call="function",
+        params=(Param("dims", "ints", (0, 2, 1), "New order of dimensions, batch is 0", minimum=0, min_length=2),),
+        name_hint="permute",
+    ),
+    LayerSpec(
+        kind="Upsample",
+        family="core",
+        help="Upsamples spatial dimensions by a scale factor",
+        target="torch.nn.Upsample",
+        params=(
+            Param("scale_factor", "float", 2.0, "Multiplier for each spatial size", minimum=0.01, maximum=64),
+            Param("mode", "choice", "nearest", "Interpolation",
+                  choices=("nearest", "linear", "bilinear", "bicubic", "trilinear")),
+        ),
+        name_hint="upsample",
+    ),
+]

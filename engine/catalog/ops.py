@@ -1,0 +1,36 @@
+"""Small functional ops used by function-style specs.
+
+The compiler calls these with torch.fx proxies, so the generated code contains
+only the plain torch calls inside them (no reference to Torchwire remains).
+"""
+
+from __future__ import annotations
+
+import operator
+from functools import reduce
+from typing import Any
+
+
+def reshape(x: Any, shape: tuple[int, ...]) -> Any:
+    """Reshape each sample of a batch; the batch dimension is kept as is."""
+    import torch
+
+    return torch.unflatten(torch.flatten(x, 1), 1, tuple(shape))
+
+
+def permute(x: Any, dims: tuple[int, ...]) -> Any:
+    return x.permute(*dims)
+
+
+def add(*xs: Any) -> Any:
+    return reduce(operator.add, xs)
+
+
+def multiply(*xs: Any) -> Any:
+    return reduce(operator.mul, xs)
+
+
+def concat(*xs: Any, dim: int = 1) -> Any:
+    import torch
+
+    return torch.cat(list(xs), dim)
