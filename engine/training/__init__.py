@@ -1,0 +1,1 @@
+"""Training: config, the trainer loop with events, checkpoints, metrics."""
