@@ -153,6 +153,7 @@ def _emit(graph: Graph, order: list[Node], keep: set[str], out_nodes: list[Node]
     import torch.fx as fx
 
     g = fx.Graph()
+    tracer = fx.proxy.GraphAppendingTracer(g)  # one tracer, so multi-input ops trace
     values: dict[tuple[str, str], Any] = {}  # (node id, port) -> fx.Node
     for node in order:
         if node.id not in keep:
@@ -176,7 +177,7 @@ def _emit(graph: Graph, order: list[Node], keep: set[str], out_nodes: list[Node]
             result = g.call_module(node.name, tuple(args))
             _rename(result, node.name)
         else:
-            proxies = [fx.Proxy(a) for a in args]
+            proxies = [fx.Proxy(a, tracer) for a in args]
             result = spec.resolve_target()(*proxies, **kwargs).node
             _rename(result, node.name)
         used = {e.src_port for e in graph.out_edges(node.id) if e.dst in keep}

@@ -212,6 +212,11 @@ class ShapeInferencer:
             kwargs = spec.torch_kwargs(node.params, shapes)
         except ParamError as err:
             raise ShapeError("param", f"{label}: {err}") from None
+        if spec.role == "loss" and spec.tags and spec.tags[0] != "classification" and shapes[0] != shapes[1]:
+            # PyTorch would broadcast N×1 against N into N×N and train on garbage.
+            raise ShapeError("shape", f"{label}: prediction {format_shape(shapes[0])} and target "
+                                      f"{format_shape(shapes[1])} do not fit — they need the same shape "
+                                      "(e.g. a prediction N×1 and a target field of shape 1)")
         tensors = [torch.empty(s, dtype=getattr(torch, d), device="meta") for s, d in in_shapes]
         params = trainable = 0
         try:

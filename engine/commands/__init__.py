@@ -1,0 +1,1 @@
+"""Small CLI commands that only need the graph, shapes and project files."""

@@ -1,0 +1,51 @@
+"""Project-level checks beyond the graph: does the bound data exist and fit the Inputs?"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .catalog import format_shape
+from .shapes import Issue
+
+if TYPE_CHECKING:
+    from .project import Project
+
+InputShapes = dict[str, tuple[tuple[int, ...], str]]
+
+
+def data_issues(project: Project) -> tuple[list[Issue], InputShapes | None]:
+    """Issues about the project's dataset, and the Input shapes it provides.
+
+    Returns:
+        ``(issues, input_shapes)``; ``input_shapes`` is None when the data cannot be
+        described (then the graph is checked with the Input nodes' own shapes).
+    """
+    from .data import DataError, describe_fields
+
+    try:
+        fields = describe_fields(project.data, project.base_dir)
+    except DataError as err:
+        return [Issue("", None, "data", f"Data: {err}")], None
+    issues: list[Issue] = []
+    shapes: InputShapes = {}
+    names = ", ".join(sorted(fields))
+    for node in project.graph:
+        if node.spec.role != "input":
+            continue
+        field = node.params["field"]
+        info = fields.get(field)
+        if info is None:
+            if field == "noise":  # generated, not read from the dataset (GAN generators)
+                continue
+            issues.append(Issue(node.name, "out", "data_field",
+                                f"{node.name} (Input) is bound to field '{field}', which the dataset "
+                                f"does not have — choose one of: {names}"))
+            continue
+        shapes[node.name] = (tuple(info.shape), info.dtype)
+        own = tuple(node.params["shape"])
+        if own != tuple(info.shape):
+            issues.append(Issue(node.name, "out", "data_shape",
+                                f"{node.name} (Input) declares {format_shape((0, *own))} but field "
+                                f"'{field}' is {format_shape((0, *info.shape))}; the data's shape is used",
+                                severity="warning"))
+    return issues, shapes
