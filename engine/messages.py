@@ -14,6 +14,11 @@ _RANK = {"Conv1d": "N×C×L", "Conv2d": "N×C×H×W", "ConvTranspose2d": "N×C×
          "TransformerEncoderLayer": "N×L×E"}
 
 
+def expected_layout(kind: str) -> str:
+    """The input layout a kind expects, e.g. ``N×C×H×W`` (for messages)."""
+    return _RANK.get(kind, "a different")
+
+
 def translate_error(label: str, spec: LayerSpec, in_shapes: list[tuple[Shape, str]], err: Exception) -> str:
     """A user-facing sentence for ``err`` raised while running ``spec`` on ``in_shapes``.
 

@@ -231,6 +231,11 @@ class ShapeInferencer:
                 call_kwargs = kwargs
         except Exception as err:  # noqa: BLE001 - torch raises many types; all become issues
             raise ShapeError("param", f"{label}: {_first_line(err)}") from None
+        if spec.shape_preserving:
+            problem = self._auto_mismatch(node, spec, shapes) or self._rank_problem(spec, shapes)
+            if problem:
+                raise ShapeError("shape", problem)
+            return _Result(tuple(in_shapes[:1]), kwargs, params, trainable, 0)
         try:
             with FlopCounterMode(display=False) as counter:
                 out = fn(*tensors, **call_kwargs)
@@ -248,31 +253,50 @@ class ShapeInferencer:
     def _explain(self, node: Node, spec: LayerSpec, shapes: list[Shape],
                  in_shapes: list[tuple[Shape, str]], err: Exception) -> str:
         """A sentence naming the node and the fix for a PyTorch error."""
+        return self._auto_mismatch(node, spec, shapes) or translate_error(f"\0 ({spec.kind})", spec,
+                                                                          in_shapes, err)
+
+    @staticmethod
+    def _rank_problem(spec: LayerSpec, shapes: list[Shape]) -> str | None:
+        if not spec.ranks or len(shapes[0]) in spec.ranks:
+            return None
+        from .messages import expected_layout
+
+        return (f"\0 ({spec.kind}) needs {expected_layout(spec.kind)} input but receives "
+                f"{format_shape(shapes[0])} — check what feeds it")
+
+    @staticmethod
+    def _auto_mismatch(node: Node, spec: LayerSpec, shapes: list[Shape]) -> str | None:
+        """An explicit value for an auto-able parameter that disagrees with the input."""
         label = f"\0 ({spec.kind})"
-        # An explicit value for an auto-able parameter that disagrees with the input.
         for p in spec.params:
             if not p.auto or node.params.get(p.name) == AUTO:
                 continue
-            dim = {"in_features": -1, "input_size": -1, "embed_dim": -1, "d_model": -1}.get(p.name, 1)
+            value = node.params[p.name]
+            if p.name == "normalized_shape":
+                n = len(value)
+                if shapes and len(shapes[0]) > n and tuple(shapes[0][-n:]) != tuple(value):
+                    actual = list(shapes[0][-n:])
+                    return (f"{label} receives trailing dims {'×'.join(map(str, actual))} but "
+                            f"normalized_shape is {'×'.join(map(str, value))} — set normalized_shape "
+                            f"to auto or {actual}")
+                continue
+            dim = _AUTO_DIMS.get(p.name, 1)
             try:
                 actual = auto_from(shapes, dim, p.name)
             except ParamError:
                 continue
-            value = node.params[p.name]
-            if p.name == "normalized_shape":
-                actual_t = tuple(shapes[0][-len(value):]) if shapes and len(shapes[0]) > len(value) else None
-                if actual_t is not None and actual_t != tuple(value):
-                    shown = "×".join(map(str, actual_t))
-                    return (f"{label} receives trailing dims {shown} but normalized_shape is "
-                            f"{'×'.join(map(str, value))} — set normalized_shape to auto or {list(actual_t)}")
-                continue
             if actual != value:
-                noun = {"in_features": "features", "in_channels": "channels", "num_features": "channels",
-                        "num_channels": "channels", "input_size": "features per step",
-                        "embed_dim": "features", "d_model": "features"}.get(p.name, p.name)
+                noun = _AUTO_NOUNS.get(p.name, p.name)
                 return (f"{label} receives {actual} {noun} but {p.name} is {value} — "
                         f"set {p.name} to auto or {actual}")
-        return translate_error(label, spec, in_shapes, err)
+        return None
+
+
+_AUTO_DIMS = {"in_features": -1, "input_size": -1, "embed_dim": -1, "d_model": -1}
+_AUTO_NOUNS = {"in_features": "features", "in_channels": "channels", "num_features": "channels",
+               "num_channels": "channels", "input_size": "features per step", "embed_dim": "features",
+               "d_model": "features"}
 
 
 def _first_line(err: Exception) -> str:

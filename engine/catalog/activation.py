@@ -5,14 +5,14 @@ from __future__ import annotations
 from .spec import LayerSpec, Param
 
 
-def _act(kind: str, help: str, *params: Param, hint: str = "") -> LayerSpec:
+def _act(kind: str, help: str, *params: Param, hint: str = "", preserving: bool = True) -> LayerSpec:
     return LayerSpec(
         kind=kind,
         family="activation",
         help=help,
         target=f"torch.nn.{kind}",
         params=params,
-        shape_preserving=True,
+        shape_preserving=preserving,
         name_hint=hint or kind.lower(),
     )
 
@@ -35,6 +35,7 @@ SPECS = [
     _act("Hardsigmoid", "Piece-wise sigmoid (MobileNetV3)"),
     _act("Softplus", "Smooth ReLU: log(1 + e^x)",
          Param("beta", "float", 1.0, "Sharpness", minimum=0.0001)),
-    _act("Softmax", "Probabilities along a dimension", _DIM),
-    _act("LogSoftmax", "Log-probabilities along a dimension (pair with NLL loss)", _DIM),
+    # run on meta: ``dim`` must exist in the input
+    _act("Softmax", "Probabilities along a dimension", _DIM, preserving=False),
+    _act("LogSoftmax", "Log-probabilities along a dimension (pair with NLL loss)", _DIM, preserving=False),
 ]

@@ -47,6 +47,7 @@ SPECS = [
         target="torch.nn.Dropout2d",
         params=(Param("p", "float", 0.5, "Probability of a channel being zeroed", minimum=0, maximum=1),),
         shape_preserving=True,
+        ranks=(3, 4),
         name_hint="dropout",
     ),
     LayerSpec(

@@ -12,7 +12,7 @@ _MOMENTUM = Param("momentum", "float", 0.1, "Running-statistics update rate", mi
 _AFFINE = Param("affine", "bool", True, "Learn a per-feature scale and shift")
 
 
-def _batchnorm(kind: str, target: str, help: str) -> LayerSpec:
+def _batchnorm(kind: str, target: str, help: str, ranks: tuple[int, ...]) -> LayerSpec:
     return LayerSpec(
         kind=kind,
         family="normalisation",
@@ -27,6 +27,7 @@ def _batchnorm(kind: str, target: str, help: str) -> LayerSpec:
         ),
         kwargs=lambda p, s: fill_auto(p, s, {"num_features": 1}, kind),
         shape_preserving=True,
+        ranks=ranks,
         name_hint="bn",
     )
 
@@ -39,8 +40,8 @@ def _layernorm_kwargs(p: dict[str, Any], s: Any) -> dict[str, Any]:
 
 
 SPECS = [
-    _batchnorm("BatchNorm1d", "torch.nn.BatchNorm1d", "Batch normalisation over N×C or N×C×L"),
-    _batchnorm("BatchNorm2d", "torch.nn.BatchNorm2d", "Batch normalisation over N×C×H×W"),
+    _batchnorm("BatchNorm1d", "torch.nn.BatchNorm1d", "Batch normalisation over N×C or N×C×L", (2, 3)),
+    _batchnorm("BatchNorm2d", "torch.nn.BatchNorm2d", "Batch normalisation over N×C×H×W", (4,)),
     LayerSpec(
         kind="LayerNorm",
         family="normalisation",
@@ -69,6 +70,7 @@ SPECS = [
         ),
         kwargs=lambda p, s: fill_auto(p, s, {"num_channels": 1}, "GroupNorm"),
         shape_preserving=True,
+        ranks=(2, 3, 4, 5),
         name_hint="gn",
     ),
 ]

@@ -65,7 +65,6 @@ SPECS = [
             Param("norm_first", "bool", False, "Pre-norm (more stable for deep stacks)"),
         ),
         kwargs=lambda p, s: fill_auto(p, s, {"d_model": -1}, "TransformerEncoderLayer"),
-        shape_preserving=True,
         name_hint="encoder",
     ),
 ]

@@ -163,8 +163,10 @@ class LayerSpec:
         kwargs: Resolver from params + input shapes to constructor/call kwargs.
         exclude: Params that are Torchwire settings, never passed to torch
             (e.g. a loss weight, a backbone's ``trainable`` flag).
-        shape_preserving: Output shape equals input shape (inference may skip
-            running the op).
+        shape_preserving: Output shape equals input shape: inference checks
+            ``ranks`` and ``auto`` params instead of running the op (meta
+            kernels of e.g. batch norm cost over a millisecond).
+        ranks: Input ranks (batch included) the op accepts; empty means any.
         builder: Optional dotted path of a function ``(kwargs) -> nn.Module``
             used instead of calling ``target`` directly (backbones).
         name_hint: Stem for generated node names (``conv``, ``fc``, …).
@@ -182,6 +184,7 @@ class LayerSpec:
     kwargs: Resolver = _plain_kwargs
     exclude: tuple[str, ...] = ()
     shape_preserving: bool = False
+    ranks: tuple[int, ...] = ()  # accepted input ranks, batch included (empty: any)
     builder: str = ""
     name_hint: str = ""
     tags: tuple[str, ...] = field(default=())

@@ -100,3 +100,20 @@ def test_memo_reruns_only_downstream_of_an_edit() -> None:
     g.set_param(g.by_name("fc1").id, "out_features", 50)
     inferencer.infer(g)
     assert inferencer.runs - first == 3  # back to a known configuration: memo hit
+
+
+def test_shape_preserving_layers_still_check_their_input() -> None:
+    g = Graph()
+    x = add(g, "Input", "x", shape=[3, 8, 8])
+    bn = add(g, "BatchNorm2d", "bn", num_features=16)
+    chain(g, [x, bn])
+    [issue] = infer_shapes(g).errors
+    assert issue.message == "bn (BatchNorm2d) receives 3 channels but num_features is 16 — " \
+                            "set num_features to auto or 3"
+
+    g = Graph()
+    x = add(g, "Input", "x", shape=[20])
+    bn = add(g, "BatchNorm2d", "bn")
+    chain(g, [x, bn])
+    [issue] = infer_shapes(g).errors
+    assert issue.message.startswith("bn (BatchNorm2d) needs N×C×H×W input but receives N×20")
