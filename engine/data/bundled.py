@@ -6,6 +6,7 @@ Each is a compressed ``.npz`` of plain arrays read with ``allow_pickle=False``
 
 from __future__ import annotations
 
+import copy
 import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,15 +20,22 @@ if TYPE_CHECKING:
 
 _DIGITS = [str(i) for i in range(10)]
 _IRIS_COLUMNS = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
+_WINE_COLUMNS = ["alcohol", "malic_acid", "ash", "alcalinity_of_ash", "magnesium", "total_phenols",
+                 "flavanoids", "nonflavanoid_phenols", "proanthocyanins", "color_intensity", "hue",
+                 "od280/od315_of_diluted_wines", "proline"]
+_CANCER_COLUMNS = [f"{stat} {what}" if stat != "error" else f"{what} error"
+                   for stat in ("mean", "error", "worst")
+                   for what in ("radius", "texture", "perimeter", "area", "smoothness", "compactness",
+                                "concavity", "concave points", "symmetry", "fractal dimension")]
 
 #: Fields of every bundled set, known without opening the files (kept in step by a test).
 _FIELDS: dict[str, dict[str, FieldInfo]] = {
     "digits": {"image": FieldInfo("image", (1, 8, 8), "float32"), "label": label_field(_DIGITS)},
     "iris": {"features": FieldInfo("features", (4,), "float32", column_names=_IRIS_COLUMNS),
              "label": label_field(["setosa", "versicolor", "virginica"])},
-    "wine": {"features": FieldInfo("features", (13,), "float32"),
+    "wine": {"features": FieldInfo("features", (13,), "float32", column_names=_WINE_COLUMNS),
              "label": label_field(["class_0", "class_1", "class_2"])},
-    "breast_cancer": {"features": FieldInfo("features", (30,), "float32"),
+    "breast_cancer": {"features": FieldInfo("features", (30,), "float32", column_names=_CANCER_COLUMNS),
                       "label": label_field(["malignant", "benign"])},
     "mnist_subset": {"image": FieldInfo("image", (1, 28, 28), "float32"), "label": label_field(_DIGITS)},
     "house_prices": {"features": FieldInfo("features", (5,), "float32",
@@ -62,7 +70,7 @@ def bundled_fields(name: str) -> dict[str, FieldInfo]:
         DataError: unknown name.
     """
     _check_name(name)
-    return {k: FieldInfo(**vars(v)) for k, v in _FIELDS[name].items()}
+    return {k: copy.deepcopy(v) for k, v in _FIELDS[name].items()}
 
 
 @functools.lru_cache(maxsize=8)
@@ -97,7 +105,6 @@ def load_bundled(name: str) -> Loaded:
         scales["image"] = float(arrays["image_scale"])
     if "features" in arrays:
         columns["features"] = arrays["features"].astype(np.float32, copy=False)
-        fields["features"].column_names = [str(c) for c in arrays["feature_names"]]
     if "labels" in arrays:
         columns["label"] = arrays["labels"].astype(np.int64, copy=False)
     if "targets" in arrays:

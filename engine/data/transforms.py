@@ -85,6 +85,21 @@ def output_shape(transform: Transform | None, shape: tuple[int, ...], split: str
     return tuple(out.shape)
 
 
+def _check_channels(steps: list[TransformConfig], channels: int, split: str) -> None:
+    """Normalize needs one mean/std per image channel (torch would silently broadcast 3 over 1)."""
+    for i, step in enumerate(steps, 1):
+        if step.name == "Grayscale":
+            channels = int(step.params.get("num_output_channels", 1))
+        if step.name != "Normalize":
+            continue
+        for key in ("mean", "std"):
+            value = step.params.get(key)
+            count = len(value) if isinstance(value, list | tuple) else 1
+            if count not in (1, channels):
+                raise DataError(f"{split}_transforms #{i} (Normalize) has {count} {key} values but the "
+                                f"images have {channels} channel(s) — give {channels} value(s)")
+
+
 def resolve_transforms(train_steps: list[TransformConfig], val_steps: list[TransformConfig],
                        fields: dict[str, FieldInfo]) -> tuple[Transform | None, Transform | None]:
     """Build both pipelines, check them on the ``image`` field and update its shape in ``fields``.
@@ -101,6 +116,8 @@ def resolve_transforms(train_steps: list[TransformConfig], val_steps: list[Trans
     train_tf = build_transform(train_steps, "train")
     val_tf = build_transform(val_steps, "val")
     base = fields["image"].shape
+    _check_channels(train_steps, base[0], "train")
+    _check_channels(val_steps, base[0], "val")
     train_shape = output_shape(train_tf, base, "train")
     val_shape = output_shape(val_tf, base, "val")
     if train_shape != val_shape:
