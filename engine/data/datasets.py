@@ -85,7 +85,9 @@ class TensorDictDataset(Dataset):
         index = int(index)
         if not -self._len <= index < self._len:
             raise IndexError(f"sample {index} is out of range for a dataset of {self._len}")
-        return self._finish({k: v[index] for k, v in self.tensors.items()}, batched=False)
+        # clone unscaled fields so that callers never write into the shared storage
+        out = {k: v[index] if k in self.scales else v[index].clone() for k, v in self.tensors.items()}
+        return self._finish(out, batched=False)
 
     def __getitems__(self, indices: Sequence[int]) -> StackedBatch:
         idx = torch.as_tensor(indices, dtype=torch.long)
