@@ -50,8 +50,11 @@ class NodeInfo:
     macs: int = 0
     ok: bool = False
 
+    batch_dims: dict[str, int] = field(default_factory=dict)
+
     def shape_text(self, port: str) -> str:
-        return format_shape(self.outputs.get(port))
+        """``N×20×4×4``: the port's shape with its batch dimension shown as N."""
+        return format_shape(self.outputs.get(port), batch_dim=self.batch_dims.get(port, 0))
 
 
 @dataclass
@@ -72,6 +75,10 @@ class Inference:
     def shape(self, node_id: str, port: str = "out") -> Shape | None:
         info = self.nodes.get(node_id)
         return None if info is None else info.outputs.get(port)
+
+    def shape_text(self, node_id: str, port: str = "out") -> str:
+        info = self.nodes.get(node_id)
+        return "?" if info is None else info.shape_text(port)
 
     def issues_for(self, node_name: str) -> list[Issue]:
         return [i for i in self.issues if i.node == node_name]
@@ -164,6 +171,7 @@ class ShapeInferencer:
             for port, (shape, dtype) in zip(ports, result.outputs, strict=False):
                 info.outputs[port.name] = shape
                 info.dtypes[port.name] = dtype
+                info.batch_dims[port.name] = port.batch_dim
             info.kwargs = dict(result.kwargs)
             info.params, info.trainable, info.macs = result.params, result.trainable, result.macs
             info.ok = True

@@ -30,8 +30,9 @@ def _rnn(kind: str, help: str, states: tuple[Port, ...]) -> LayerSpec:
 
 SPECS = [
     _rnn("LSTM", "Long short-term memory over a sequence",
-         (Port("h_n", help="Last hidden state", path=(1, 0)), Port("c_n", help="Last cell state", path=(1, 1)))),
-    _rnn("GRU", "Gated recurrent unit over a sequence", (Port("h_n", help="Last hidden state", path=(1,)),)),
+         (Port("h_n", help="Last hidden state (layers×N×H)", path=(1, 0), batch_dim=1),
+          Port("c_n", help="Last cell state (layers×N×H)", path=(1, 1), batch_dim=1))),
+    _rnn("GRU", "Gated recurrent unit over a sequence", (Port("h_n", help="Last hidden state (layers×N×H)", path=(1,), batch_dim=1),)),
     LayerSpec(
         kind="MultiheadAttention",
         family="recurrent",

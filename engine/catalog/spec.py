@@ -132,6 +132,7 @@ class Port:
     variadic: bool = False
     optional: bool = False
     path: tuple[int, ...] = ()  # index into the torch call's result (LSTM: output=(0,), h_n=(1, 0))
+    batch_dim: int = 0  # where the batch sits in this port's tensor (LSTM h_n: layers×N×H)
 
 
 # A "resolver" turns validated params + input shapes (batch included) into the
@@ -258,11 +259,11 @@ def auto_from(shapes: list[Shape], dim: int, what: str) -> int:
     return int(shape[dim])
 
 
-def format_shape(shape: Shape | None, batch: bool = True) -> str:
-    """``(2, 20, 4, 4)`` -> ``N×20×4×4`` (the first dim is the batch)."""
+def format_shape(shape: Shape | None, batch: bool = True, batch_dim: int = 0) -> str:
+    """``(2, 20, 4, 4)`` -> ``N×20×4×4`` (dim ``batch_dim`` is the batch)."""
     if shape is None:
         return "?"
-    dims = list(shape)
-    if batch and dims:
-        return "×".join(["N", *map(str, dims[1:])])
-    return "×".join(map(str, dims)) or "scalar"
+    dims: list[str] = [str(d) for d in shape]
+    if batch and len(dims) > batch_dim:
+        dims[batch_dim] = "N"
+    return "×".join(dims) or "scalar"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-
 from typing import TYPE_CHECKING
 
 from .common import add_project_argument
@@ -31,7 +30,6 @@ def summary_table(
     project: Project, shapes: dict[str, tuple[tuple[int, ...], str]] | None = None
 ) -> tuple[list[list[str]], Inference]:
     """Rows ``[name, kind, output shape, params, MACs]`` in topological order."""
-    from engine.catalog import format_shape
     from engine.shapes import infer_shapes
 
     graph = project.graph
@@ -45,7 +43,7 @@ def summary_table(
         elif not info.ok:
             shape = "error"
         else:
-            shape = ", ".join(format_shape(info.outputs.get(p.name)) for p in ports)
+            shape = ", ".join(info.shape_text(p.name) for p in ports)
         rows.append([node.name, node.kind, shape, f"{info.params:,}", human(info.macs)])
     return rows, inference
 

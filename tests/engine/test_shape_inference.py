@@ -117,3 +117,13 @@ def test_shape_preserving_layers_still_check_their_input() -> None:
     chain(g, [x, bn])
     [issue] = infer_shapes(g).errors
     assert issue.message.startswith("bn (BatchNorm2d) needs N×C×H×W input but receives N×20")
+
+
+def test_recurrent_state_ports_show_batch_in_place() -> None:
+    g = Graph()
+    x = add(g, "Input", "tokens", shape=[7, 16])
+    lstm = add(g, "LSTM", "lstm", hidden_size=32, num_layers=2)
+    chain(g, [x, lstm])
+    inf = infer_shapes(g)
+    assert inf.shape_text(lstm.id, "output") == "N×7×32"
+    assert inf.shape_text(lstm.id, "h_n") == "2×N×32"
