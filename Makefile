@@ -4,8 +4,6 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-export QT_QPA_PLATFORM ?= offscreen
-
 .PHONY: run test lint bench clean venv
 
 # (Re)install only when pyproject.toml changed since the last install.
@@ -18,7 +16,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 run: $(STAMP)
-	QT_QPA_PLATFORM= $(VENV)/bin/torchwire gui assets/examples/mlp_digits.json
+	$(VENV)/bin/torchwire gui assets/examples/mlp_digits.json
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
@@ -27,7 +25,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check engine gui tests bench
 
 bench: $(STAMP)
-	for f in bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+	for f in bench/*.py; do echo "== $$f"; QT_QPA_PLATFORM=offscreen $(PY) $$f || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
