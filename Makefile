@@ -9,7 +9,6 @@ STAMP := $(VENV)/.installed
 # (Re)install only when pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
