@@ -1,0 +1,33 @@
+"""``torchwire export PROJECT --weights FILE --format F -o OUT``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .formats import FORMATS
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("project", metavar="PROJECT", help="project file (.json)")
+    parser.add_argument("--weights", metavar="FILE",
+                        help="trained weights: .safetensors, .pt state_dict or a training checkpoint "
+                             "(default: the untrained model, with a warning)")
+    parser.add_argument("--format", "-f", dest="fmt", choices=list(FORMATS), default="safetensors",
+                        help="; ".join(f"{k}: {v[1]}" for k, v in FORMATS.items()))
+    parser.add_argument("-o", "--output", metavar="OUT",
+                        help="output file (default: the project's name with the format's suffix)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..project import load_project
+    from . import export_model, load_snippet
+
+    project = load_project(args.project)
+    out = Path(args.output) if args.output else Path(args.project).with_suffix("").with_name(
+        Path(args.project).stem + FORMATS[args.fmt][0])
+    path = export_model(project, args.weights, args.fmt, out)
+    print(f"exported {project.name} as {args.fmt} -> {path}", file=sys.stdout)
+    print("load it with:\n" + "\n".join(f"    {line}" for line in load_snippet(args.fmt, path).splitlines()))
+    return 0

@@ -1,0 +1,280 @@
+"""Map traced torch functions and tensor methods (fx ``call_function`` /
+``call_method`` nodes) to catalog kinds."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from ..catalog import ParamError, get_spec
+from .modules import Unmappable
+
+Shape = tuple[int, ...]
+ShapeOf = Callable[[Any], "Shape | None"]  # fx node -> its tensor shape (None: not a tensor)
+
+MAX_MERGE_INPUTS = 32  # the catalog's limit for Add / Multiply / Concat inputs
+
+
+@dataclass
+class Mapped:
+    """What one fx call becomes: a node of ``kind`` fed by ``inputs`` (fx nodes, in port
+    order), or a pass-through of ``inputs[0]`` when ``kind`` is None."""
+
+    kind: str | None
+    params: dict[str, Any] = field(default_factory=dict)
+    inputs: list[Any] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    kind: str
+    names: tuple[str, ...]  # positional argument names, the tensor first
+    defaults: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)  # catalog param -> argument name
+    fixed: dict[str, Any] = field(default_factory=dict)  # argument -> the only supported value
+
+
+def _bind(node: Any, names: Sequence[str], defaults: dict[str, Any]) -> dict[str, Any]:
+    if len(node.args) > len(names):
+        raise Unmappable(f"is called with {len(node.args)} positional arguments; expected at most "
+                         f"{len(names)}")
+    bound = dict(defaults)
+    bound.update(zip(names, node.args, strict=False))
+    for key, value in node.kwargs.items():
+        if key not in names and key not in defaults:
+            raise Unmappable(f"has an unsupported argument {key}={value!r}")
+        bound[key] = value
+    return bound
+
+
+def _validated(kind: str, params: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return get_spec(kind).validate_params(params)
+    except ParamError as err:
+        raise Unmappable(f"cannot become {kind}: {err}") from None
+
+
+def _apply_rule(rule: _Rule, node: Any, shape_of: ShapeOf) -> Mapped:
+    bound = _bind(node, rule.names, rule.defaults)
+    tensor = bound.get(rule.names[0])
+    if shape_of(tensor) is None:
+        raise Unmappable("is applied to something that is not a tensor")
+    for arg, want in rule.fixed.items():
+        if bound.get(arg, want) != want:
+            raise Unmappable(f"uses {arg}={bound[arg]!r}, which {rule.kind} does not support")
+    params = {}
+    for pname, arg in rule.params.items():
+        value = bound.get(arg)
+        if value in ([], ()) and get_spec(rule.kind).param(pname).optional:
+            value = None  # torch.max_pool2d(x, 2, stride=[]): the default
+        if value is None and not get_spec(rule.kind).param(pname).optional:
+            raise Unmappable(f"needs an explicit {arg} to become {rule.kind}")
+        if isinstance(value, (list, tuple)) and any(v is None for v in value):
+            raise Unmappable(f"{arg}={value!r} is not supported by {rule.kind}")
+        if _is_node(value):
+            raise Unmappable(f"computes {arg} at run time; {rule.kind} needs a constant")
+        params[pname] = list(value) if isinstance(value, tuple) else value
+    return Mapped(rule.kind, _validated(rule.kind, params), [tensor])
+
+
+def _is_node(value: Any) -> bool:
+    import torch.fx
+
+    return isinstance(value, torch.fx.Node)
+
+
+# -- merges and shapes ---------------------------------------------------------------
+
+
+def _merge(kind: str) -> Callable[[Any, ShapeOf], Mapped]:
+    def handler(node: Any, shape_of: ShapeOf) -> Mapped:
+        bound = _bind(node, ("input", "other"), {"alpha": 1})
+        if bound.get("alpha", 1) != 1:
+            raise Unmappable(f"uses alpha={bound['alpha']!r}; {kind} only sums with weight 1")
+        a, b = bound.get("input"), bound.get("other")
+        if shape_of(a) is None or shape_of(b) is None:
+            raise Unmappable(f"combines a tensor with a constant ({_show(a)}, {_show(b)}); "
+                             f"{kind} needs two tensors")
+        return Mapped(kind, _validated(kind, {"inputs": 2}), [a, b])
+    return handler
+
+
+def _show(value: Any) -> str:
+    return value.name if _is_node(value) else repr(value)
+
+
+def _concat(node: Any, shape_of: ShapeOf) -> Mapped:
+    bound = _bind(node, ("tensors", "dim"), {"dim": 0})
+    tensors = list(bound.get("tensors") or ())
+    if not tensors or any(shape_of(t) is None for t in tensors):
+        raise Unmappable("joins something that is not a list of tensors")
+    dim = bound["dim"]
+    rank = len(shape_of(tensors[0]) or ())
+    if not isinstance(dim, int) or dim % max(rank, 1) == 0:
+        raise Unmappable(f"joins along dim {dim!r}, the batch dimension; Concat joins within samples")
+    if len(tensors) == 1:
+        return Mapped(None, {}, tensors)
+    # More than MAX_MERGE_INPUTS tensors are split into nested Concat nodes by the builder.
+    return Mapped("Concat", {"inputs": len(tensors), "dim": dim}, tensors)
+
+
+def _flatten(node: Any, shape_of: ShapeOf) -> Mapped:
+    bound = _bind(node, ("input", "start_dim", "end_dim"), {"start_dim": 0, "end_dim": -1})
+    x = bound["input"]
+    shape = shape_of(x)
+    if shape is None:
+        raise Unmappable("is applied to something that is not a tensor")
+    if bound["start_dim"] % len(shape) == 0:
+        raise Unmappable("flattens the batch dimension too; use start_dim=1")
+    return Mapped("Flatten", _validated("Flatten", {"start_dim": bound["start_dim"],
+                                                    "end_dim": bound["end_dim"]}), [x])
+
+
+def _reshape(node: Any, shape_of: ShapeOf) -> Mapped:
+    x = node.args[0] if node.args else node.kwargs.get("input")
+    before, after = shape_of(x), shape_of(node)
+    if before is None or after is None:
+        raise Unmappable("reshapes something that is not a tensor")
+    if not after or after[0] != before[0]:
+        raise Unmappable(f"changes the batch dimension ({'×'.join(map(str, before))} -> "
+                         f"{'×'.join(map(str, after))}); Torchwire reshapes keep the batch")
+    if len(after) == 2:
+        return Mapped("Flatten", _validated("Flatten", {}), [x])
+    return Mapped("Reshape", _validated("Reshape", {"shape": list(after[1:])}), [x])
+
+
+def _passthrough(node: Any, shape_of: ShapeOf) -> Mapped:
+    x = node.args[0] if node.args else None
+    if shape_of(x) is None or len(node.args) > 1 or node.kwargs:
+        raise Unmappable("is applied with arguments Torchwire does not support")
+    return Mapped(None, {}, [x])
+
+
+# -- the table --------------------------------------------------------------------------
+
+
+def _act(kind: str, extra: tuple[str, ...] = (), defaults: dict[str, Any] | None = None,
+         params: dict[str, str] | None = None, fixed: dict[str, Any] | None = None) -> _Rule:
+    return _Rule(kind, ("input", *extra, "inplace"), {"inplace": False, **(defaults or {})},
+                 params or {}, fixed or {})
+
+
+_SOFTMAX_NAMES = ("input", "dim", "_stacklevel", "dtype")
+_SOFTMAX_DEFAULTS = {"dim": None, "_stacklevel": 3, "dtype": None}
+
+
+@cache
+def _table() -> dict[Any, Any]:
+    """``{function or method name: _Rule or handler}``."""
+    import torch
+    import torch.nn.functional as F
+
+    relu = _act("ReLU")
+    sigmoid = _Rule("Sigmoid", ("input",))
+    tanh = _Rule("Tanh", ("input",))
+    softmax = _Rule("Softmax", _SOFTMAX_NAMES, _SOFTMAX_DEFAULTS, {"dim": "dim"}, {"dtype": None})
+    log_softmax = _Rule("LogSoftmax", _SOFTMAX_NAMES, _SOFTMAX_DEFAULTS, {"dim": "dim"}, {"dtype": None})
+    add, mul = _merge("Add"), _merge("Multiply")
+    pool_params = {"kernel_size": "kernel_size", "stride": "stride", "padding": "padding",
+                   "ceil_mode": "ceil_mode"}
+    table: dict[Any, Any] = {
+        operator.add: add, operator.iadd: add, torch.add: add, "add": add, "add_": add,
+        operator.mul: mul, operator.imul: mul, torch.mul: mul, "mul": mul, "mul_": mul,
+        torch.cat: _concat, torch.concat: _concat, torch.concatenate: _concat,
+        torch.flatten: _flatten, "flatten": _flatten,
+        torch.reshape: _reshape, "reshape": _reshape, "view": _reshape,
+        "contiguous": _passthrough,
+        F.relu: relu, torch.relu: _Rule("ReLU", ("input",)), "relu": _Rule("ReLU", ("input",)),
+        torch.relu_: _Rule("ReLU", ("input",)), "relu_": _Rule("ReLU", ("input",)),
+        F.relu6: _act("ReLU6"),
+        F.leaky_relu: _act("LeakyReLU", ("negative_slope",), {"negative_slope": 0.01},
+                           {"negative_slope": "negative_slope"}),
+        F.gelu: _Rule("GELU", ("input", "approximate"), {"approximate": "none"},
+                      {"approximate": "approximate"}),
+        F.silu: _act("SiLU"),
+        F.elu: _act("ELU", ("alpha",), {"alpha": 1.0}, {"alpha": "alpha"}),
+        F.hardswish: _act("Hardswish"),
+        F.hardsigmoid: _act("Hardsigmoid"),
+        F.softplus: _Rule("Softplus", ("input", "beta", "threshold"), {"beta": 1.0, "threshold": 20.0},
+                          {"beta": "beta"}, {"threshold": 20.0}),
+        torch.sigmoid: sigmoid, F.sigmoid: sigmoid, "sigmoid": sigmoid,
+        torch.tanh: tanh, F.tanh: tanh, "tanh": tanh,
+        F.softmax: softmax, torch.softmax: softmax, "softmax": softmax,
+        F.log_softmax: log_softmax, torch.log_softmax: log_softmax, "log_softmax": log_softmax,
+        F.max_pool2d: _Rule(
+            "MaxPool2d", ("input", "kernel_size", "stride", "padding", "dilation", "ceil_mode",
+                          "return_indices"),
+            {"stride": None, "padding": 0, "dilation": 1, "ceil_mode": False, "return_indices": False},
+            {**pool_params, "dilation": "dilation"}, {"return_indices": False}),
+        torch.max_pool2d: _Rule(
+            "MaxPool2d", ("input", "kernel_size", "stride", "padding", "dilation", "ceil_mode"),
+            {"stride": None, "padding": 0, "dilation": 1, "ceil_mode": False},
+            {**pool_params, "dilation": "dilation"}),
+        F.avg_pool2d: _Rule(
+            "AvgPool2d", ("input", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
+                          "divisor_override"),
+            {"stride": None, "padding": 0, "ceil_mode": False, "count_include_pad": True,
+             "divisor_override": None},
+            {**pool_params, "count_include_pad": "count_include_pad"}, {"divisor_override": None}),
+        F.adaptive_avg_pool2d: _Rule("AdaptiveAvgPool2d", ("input", "output_size"), {},
+                                     {"output_size": "output_size"}),
+        F.adaptive_max_pool2d: _Rule("AdaptiveMaxPool2d", ("input", "output_size", "return_indices"),
+                                     {"return_indices": False}, {"output_size": "output_size"},
+                                     {"return_indices": False}),
+        F.dropout: _Rule("Dropout", ("input", "p", "training", "inplace"),
+                         {"p": 0.5, "training": True, "inplace": False}, {"p": "p"}),
+        torch.dropout: _Rule("Dropout", ("input", "p", "train"), {}, {"p": "p"}),
+        F.dropout2d: _Rule("Dropout2d", ("input", "p", "training", "inplace"),
+                           {"p": 0.5, "training": True, "inplace": False}, {"p": "p"}),
+    }
+    return table
+
+
+def map_call(node: Any, shape_of: ShapeOf) -> Mapped:
+    """Map one ``call_function``/``call_method`` fx node.
+
+    Raises:
+        Unmappable: with a reason (the caller adds the name and source location).
+    """
+    rule = _table().get(node.target) if _hashable(node.target) else None
+    if rule is None:
+        raise Unmappable("has no Torchwire layer kind")
+    if isinstance(rule, _Rule):
+        return _apply_rule(rule, node, shape_of)
+    return rule(node, shape_of)
+
+
+def _hashable(target: Any) -> bool:
+    try:
+        hash(target)
+    except TypeError:
+        return False
+    return True
+
+
+def describe_target(node: Any) -> str:
+    """``torch.nn.functional.interpolate`` / ``Tensor.mean`` / ``operator.truediv``."""
+    if node.op == "call_method":
+        return f"Tensor.{node.target}"
+    target = node.target
+    module = getattr(target, "__module__", None) or ""
+    name = getattr(target, "__name__", repr(target))
+    if module in ("_operator", "operator"):
+        return f"operator.{name}"
+    if module.startswith("torch._C") or not module:
+        return f"torch.{name}"
+    return f"{module}.{name}"
+
+
+def chunks(items: list[Any], size: int = MAX_MERGE_INPUTS) -> list[list[Any]]:
+    """Split ``items`` into groups of at most ``size`` (never leaving a group of one)."""
+    groups = [items[i:i + size] for i in range(0, len(items), size)]
+    if len(groups) > 1 and len(groups[-1]) == 1:
+        groups[-2], groups[-1] = groups[-2][:-1], [groups[-2][-1], *groups[-1]]
+    return groups
+
+
+__all__ = ["MAX_MERGE_INPUTS", "Mapped", "Unmappable", "chunks", "describe_target", "map_call"]

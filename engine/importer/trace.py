@@ -1,0 +1,328 @@
+"""Trace an ``nn.Module`` with torch.fx and rebuild it as a Torchwire graph.
+
+Modules the catalog knows stay whole (fx leaf modules); everything else is
+traced through. Each fx call becomes one node; values that are not tensors
+(``x.size(0)``) are consumed by the reshape that uses them. Every part that
+cannot be mapped is collected and reported together, with its source location.
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+import re
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..catalog import get_spec
+from ..graph import Graph, NameError_, check_name
+from .functions import MAX_MERGE_INPUTS, Mapped, chunks, describe_target, map_call
+from .modules import Unmappable, class_location, is_mappable_type, module_params
+from .source import ModelImportError
+
+EXAMPLE_BATCH = 2  # batch of the example run: 2 tells reshapes that keep the batch from those that do not
+
+
+@dataclass
+class Imported:
+    """A traced model as a Torchwire graph."""
+
+    graph: Graph
+    title: str
+    state_dict: dict[str, Any]  # the module's weights under the graph's state-dict keys
+    names: dict[str, str]  # original module qualname -> node name
+    outputs: list[str] = field(default_factory=list)  # Output node names, in the order of ``expected``
+    examples: list[Any] = field(default_factory=list)  # example inputs (batch EXAMPLE_BATCH)
+    expected: list[Any] = field(default_factory=list)  # the module's outputs on them, in Output order
+
+
+def trace_module(module: Any, input_shapes: list[tuple[int, ...]], title: str) -> Imported:
+    """Trace ``module`` and build the equivalent graph.
+
+    Args:
+        module: The model (put in eval mode).
+        input_shapes: One shape per forward argument, batch included (the batch
+            is replaced by EXAMPLE_BATCH for the example run); a single shape is
+            used for every argument.
+        title: The model's name, used in messages.
+    Raises:
+        ModelImportError: tracing failed, or parts have no catalog equivalent
+            (all listed with their source locations).
+    """
+    import torch
+    from torch.fx.passes.shape_prop import ShapeProp
+
+    module.eval()
+    gm = _trace(module, title)
+    placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
+    if len(input_shapes) == 1 and len(placeholders) > 1:
+        input_shapes = input_shapes * len(placeholders)
+    if len(input_shapes) != len(placeholders):
+        raise ModelImportError(f"{title}.forward takes {len(placeholders)} input(s) "
+                               f"({', '.join(p.target for p in placeholders)}) but "
+                               f"{len(input_shapes)} --input-shape were given")
+    gen = torch.Generator().manual_seed(0)
+    examples = [torch.randn((EXAMPLE_BATCH, *s[1:]), generator=gen) for s in input_shapes]
+    try:
+        with torch.no_grad():
+            ShapeProp(gm).propagate(*examples)
+    except Exception as err:  # noqa: BLE001 - the user's model may raise anything
+        shapes = ", ".join("×".join(map(str, e.shape)) for e in examples)
+        raise ModelImportError(f"running {title} on input {shapes} failed{_where_tb(err)}: "
+                               f"{_first_line(err)} — check --input-shape") from None
+    builder = _Builder(gm, title)
+    builder.build(examples)
+    with torch.no_grad():
+        expected = _flatten_outputs(module(*examples))
+    return Imported(builder.graph, title, builder.state_dict, builder.qualnames, builder.outputs,
+                    examples, expected)
+
+
+# -- tracing -------------------------------------------------------------------------
+
+
+def _trace(module: Any, title: str) -> Any:
+    import torch.fx as fx
+
+    class Tracer(fx.Tracer):
+        def is_leaf_module(self, m: Any, qualname: str) -> bool:
+            return is_mappable_type(m) or super().is_leaf_module(m, qualname)
+
+    tracer = Tracer()
+    tracer.record_stack_traces = True
+    try:
+        graph = tracer.trace(module)
+    except Exception as err:  # noqa: BLE001 - fx raises TraceError, TypeError, user errors, ...
+        raise ModelImportError(f"cannot trace {title} with torch.fx{_where_tb(err)}: {_first_line(err)} "
+                               "— Torchwire imports models whose forward has no data-dependent "
+                               "control flow") from None
+    return fx.GraphModule(module, graph, class_name=type(module).__name__)
+
+
+def _first_line(err: BaseException) -> str:
+    lines = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
+
+
+def _where_tb(err: BaseException) -> str:
+    """`` at file.py:LINE`` for the innermost frame outside torch and Torchwire."""
+    import torch
+
+    skip = (os.path.dirname(torch.__file__), os.path.dirname(os.path.dirname(__file__)))
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if not f.filename.startswith(skip)]
+    return f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+
+
+def node_location(node: Any) -> str:
+    """``file.py:LINE`` of the source line that produced an fx node ('' if unknown)."""
+    found = re.findall(r'File "([^"]+)", line (\d+)', node.stack_trace or "")
+    return f"{found[-1][0]}:{found[-1][1]}" if found else ""
+
+
+def _flatten_outputs(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [v for item in value.values() for v in _flatten_outputs(item)]
+    if isinstance(value, (list, tuple)):
+        return [v for item in value for v in _flatten_outputs(item)]
+    return [value]
+
+
+# -- building ------------------------------------------------------------------------
+
+
+def _inplace(node: Any, gm: Any) -> bool:
+    if node.kwargs.get("inplace") is True:
+        return True
+    if node.op == "call_method":
+        return node.target.endswith("_") and not node.target.endswith("__")
+    if node.op == "call_function":
+        return node.target in (operator.iadd, operator.imul)
+    if node.op == "call_module":
+        return getattr(gm.get_submodule(node.target), "inplace", False) is True
+    return False
+
+
+class _Builder:
+    def __init__(self, gm: Any, title: str) -> None:
+        self.gm = gm
+        self.title = title
+        self.graph = Graph()
+        self.values: dict[Any, str] = {}  # fx node -> graph node id (port "out")
+        self.problems: list[str] = []
+        self.state_dict: dict[str, Any] = {}
+        self.qualnames: dict[str, str] = {}
+        self.outputs: list[str] = []
+        self.taken: set[str] = set()
+        self.order = {n: i for i, n in enumerate(gm.graph.nodes)}
+
+    # -- names ---------------------------------------------------------------
+    def _name(self, stem: str) -> str:
+        stem = re.sub(r"\W", "_", stem) or "node"
+        if stem[0].isdigit():
+            stem = f"_{stem}"
+        try:
+            check_name(stem)
+        except NameError_:
+            stem = f"{stem}_"
+        name, i = stem, 1
+        while name in self.taken:
+            name, i = f"{stem}_{i}", i + 1
+        self.taken.add(name)
+        return name
+
+    def _module_names(self, live: list[Any]) -> dict[Any, str]:
+        """Names for call_module nodes first, so functions never take a module's name."""
+        calls: dict[str, list[Any]] = {}
+        for n in live:
+            if n.op == "call_module":
+                calls.setdefault(n.target, []).append(n)
+        names = {}
+        for target, nodes in calls.items():
+            sub = self.gm.get_submodule(target)
+            if len(nodes) > 1 and any(True for _ in sub.parameters()):
+                self._problem(nodes[1], f"{target} ({type(sub).__name__}) is called {len(nodes)} times, "
+                              "sharing its weights; each Torchwire layer owns its weights", sub)
+            for n in nodes:
+                names[n] = self._name(target.replace(".", "_"))
+        return names
+
+    # -- problems --------------------------------------------------------------
+    def _problem(self, node: Any, message: str, module: Any = None) -> None:
+        where = node_location(node)
+        if module is not None:
+            cls = type(module)
+            where = where or class_location(module)
+            message = f"{message} [{cls.__module__}.{cls.__qualname__}]"
+        self.problems.append(f"{node.name}: {message}" + (f" (at {where})" if where else ""))
+
+    def _shape(self, value: Any) -> tuple[int, ...] | None:
+        from torch.fx.passes.shape_prop import TensorMetadata
+
+        meta = getattr(value, "meta", {}).get("tensor_meta") if hasattr(value, "meta") else None
+        return tuple(meta.shape) if isinstance(meta, TensorMetadata) else None
+
+    # -- the walk -------------------------------------------------------------
+    def build(self, examples: list[Any]) -> None:
+        nodes = list(self.gm.graph.nodes)
+        output = nodes[-1]
+        live = self._live(output)
+        live_nodes = [n for n in nodes if n in live]
+        module_names = self._module_names(live_nodes)
+        inputs = iter(examples)
+        for node in live_nodes:
+            if node.op == "placeholder":
+                shape = list(next(inputs).shape[1:])
+                self._add(node, "Input", self._name(node.target),
+                          {"field": node.target, "shape": shape, "dtype": "float32"}, [])
+            elif node.op == "output":
+                self._outputs(node)
+            elif node.op == "get_attr":
+                self._problem(node, f"uses the parameter or buffer {node.target!r} directly; "
+                              "only layers may hold weights")
+            elif node.op == "call_module":
+                self._check_inplace(node)
+                self._module(node, module_names[node])
+            elif self._shape(node) is not None:
+                self._check_inplace(node)
+                self._call(node)
+            # else: a non-tensor value (x.size(0), x.shape); consumed by the reshape using it
+        if self.problems:
+            lines = "\n".join(f"  - {p}" for p in self.problems)
+            raise ModelImportError(f"cannot import {self.title}: {len(self.problems)} part(s) have no "
+                                   f"Torchwire equivalent:\n{lines}")
+
+    def _live(self, output: Any) -> set[Any]:
+        seen, stack = set(), [output]
+        while stack:
+            n = stack.pop()
+            if n not in seen:
+                seen.add(n)
+                stack.extend(n.all_input_nodes)
+        return seen
+
+    def _check_inplace(self, node: Any) -> None:
+        if not _inplace(node, self.gm) or not node.args:
+            return
+        src = node.args[0]
+        later = [u for u in getattr(src, "users", ()) if u is not node and self.order[u] > self.order[node]]
+        if later:
+            self._problem(node, f"changes {src.name} in place while {later[0].name} uses it later; "
+                          "make it out-of-place (inplace=False)")
+
+    def _add(self, fx_node: Any, kind: str, name: str, params: dict[str, Any], inputs: list[Any]) -> None:
+        node = self.graph.add_node(kind, name, params)
+        ports = [p.name for p in get_spec(kind).input_ports(node.params)]
+        for port, src in zip(ports, inputs, strict=True):
+            self.graph.connect(self.values[src], "out", node.id, port)
+        self.values[fx_node] = node.id
+
+    def _module(self, node: Any, name: str) -> None:
+        module = self.gm.get_submodule(node.target)
+        try:
+            kind, params = module_params(module)
+        except Unmappable as err:
+            self._problem(node, f"module {node.target}: {err}", module)
+            return
+        if node.kwargs or len(node.args) != 1 or self._shape(node.args[0]) is None:
+            self._problem(node, f"module {node.target} is called with extra arguments", module)
+            return
+        if node.args[0] not in self.values:
+            return  # its input could not be imported (already reported)
+        try:
+            self._add(node, kind, name, params, [node.args[0]])
+        except Exception as err:  # noqa: BLE001 - ParamError/GraphError from the graph model
+            self._problem(node, f"module {node.target}: {err}", module)
+            return
+        for key, value in module.state_dict().items():
+            self.state_dict[f"{name}.{key}"] = value.detach()
+        self.qualnames[node.target] = name
+
+    def _call(self, node: Any) -> None:
+        try:
+            mapped = map_call(node, self._shape)
+        except Unmappable as err:
+            self._problem(node, f"{describe_target(node)} {err}")
+            return
+        if any(src not in self.values for src in mapped.inputs):
+            return  # an input could not be imported (already reported)
+        if mapped.kind is None:
+            self.values[node] = self.values[mapped.inputs[0]]
+            return
+        try:
+            if mapped.kind == "Concat" and len(mapped.inputs) > MAX_MERGE_INPUTS:
+                self._nested_concat(node, mapped)
+            else:
+                self._add(node, mapped.kind, self._name(node.name), mapped.params, mapped.inputs)
+        except Exception as err:  # noqa: BLE001 - ParamError/GraphError from the graph model
+            self._problem(node, f"{describe_target(node)}: {err}")
+
+    def _nested_concat(self, node: Any, mapped: Mapped) -> None:
+        """``torch.cat`` of more tensors than one Concat takes: concatenate chunks, then those."""
+        parts = []
+        for i, group in enumerate(chunks(mapped.inputs)):
+            part = ("concat part", node, i)  # a key of self.values, like an fx node
+            self._add(part, "Concat", self._name(f"{node.name}_part{i}"),
+                      {"inputs": len(group), "dim": mapped.params["dim"]}, group)
+            parts.append(part)
+        self._add(node, "Concat", self._name(node.name),
+                  {"inputs": len(parts), "dim": mapped.params["dim"]}, parts)
+
+    def _outputs(self, node: Any) -> None:
+        value = node.args[0]
+        if isinstance(value, dict):
+            items = list(value.items())
+        elif isinstance(value, (list, tuple)):
+            items = [(f"out{i}", v) for i, v in enumerate(value)]
+        else:
+            items = [("out", value)]
+        for key, src in items:
+            if self._shape(src) is None:
+                self._problem(node, f"returns {key}, which is not a tensor")
+            elif src in self.values:
+                out = self.graph.add_node("Output", self._name(str(key)))
+                self.graph.connect(self.values[src], "out", out.id, "x")
+                self.outputs.append(out.name)
+
+
+__all__ = ["EXAMPLE_BATCH", "Imported", "node_location", "trace_module"]
