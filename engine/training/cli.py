@@ -101,9 +101,23 @@ def build_trainer(args: argparse.Namespace, callbacks: list[Any] | None = None) 
 
 
 def run(args: argparse.Namespace) -> int:
-    from .loggers import MetricsCSV, TensorBoardLogger
+    train_command(args)
+    return 0
+
+
+def train_command(args: argparse.Namespace) -> tuple[Any, Any]:
+    """Everything ``torchwire train`` does. Returns ``(trainer, result)``.
+
+    Raises:
+        TorchwireError: bad project, data or settings, or a failed run (the run
+            folder then keeps the project copy, metrics.csv and checkpoints so far).
+    """
+    from .loggers import MetricsCSV, TensorBoardLogger, tensorboard_available
 
     main = _rank() == 0
+    if args.tensorboard and not tensorboard_available():
+        raise TorchwireError("--tensorboard needs the 'tensorboard' package — install it with "
+                             "`pip install tensorboard`, or train without --tensorboard")
     trainer, project, run_dir = build_trainer(args)
     if main:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -124,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
         save_weights(trainer.model, weights)
         print(f"final: {_summary(result.metrics)}\nrun folder: {run_dir}  ({result.reason}; "
               f"weights: {weights.name}, best: {result.best_checkpoint or '-'})")
-    return 0
+    return trainer, result
 
 
 def save_weights(model: Any, path: Path) -> None:
@@ -222,4 +236,4 @@ class ProgressBar(Callback):
             self.bar = None
 
 
-__all__ = ["ProgressBar", "add_arguments", "build_trainer", "run", "save_weights"]
+__all__ = ["ProgressBar", "add_arguments", "build_trainer", "run", "save_weights", "train_command"]

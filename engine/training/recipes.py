@@ -16,6 +16,7 @@ taken from the graph and the step itself:
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -151,6 +152,10 @@ class Recipe(ABC):
     @abstractmethod
     def eval_step(self, batch: Batch) -> StepOutput:
         """Forward only (called under ``torch.no_grad`` in eval mode)."""
+
+    def epoch_end(self, epoch: int) -> dict[str, Any]:
+        """Extra plain-Python metrics merged into the epoch's metrics (e.g. GAN samples)."""
+        return {}
 
     def train(self, mode: bool = True) -> None:
         """Switch every module to training (dropout on) or evaluation mode."""
@@ -296,6 +301,8 @@ class SupervisedRecipe(Recipe):
 
 
 RECIPES: dict[str, type[Recipe]] = {"supervised": SupervisedRecipe}
+# Recipes living in their own module register themselves in RECIPES when imported.
+_PLUGINS: dict[str, str] = {"gan": "engine.training.gan"}
 
 
 def build_recipe(ctx: RecipeContext) -> Recipe:
@@ -305,6 +312,12 @@ def build_recipe(ctx: RecipeContext) -> Recipe:
         TrainingSetupError: unknown or not-yet-available recipe, or graph/data problems.
     """
     kind = ctx.config.recipe
+    if kind not in RECIPES and kind in _PLUGINS:
+        try:
+            importlib.import_module(_PLUGINS[kind])
+        except ModuleNotFoundError as err:
+            if err.name != _PLUGINS[kind]:
+                raise
     if kind not in RECIPES:
         raise TrainingSetupError(f"the '{kind}' training recipe is not available in this version "
                                  "of Torchwire yet — set training.recipe to supervised")

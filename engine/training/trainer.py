@@ -307,6 +307,7 @@ class Trainer:
         metrics: dict[str, Any] = {"epoch": epoch, **train, **val, "lr": lr,
                                    "samples_per_s": samples / max(busy, 1e-9),
                                    "epoch_time": time.perf_counter() - started}
+        metrics.update(self.recipe.epoch_end(epoch))
         monitored = metrics.get(self.monitor)
         for schedule in self.schedules.values():
             schedule.epoch_end(monitored)
@@ -351,7 +352,7 @@ class Trainer:
                     self._stop.set()
             if not math.isfinite(values[0]):
                 raise _NonFinite(values[0], epoch, batch_no, step)
-            acc.add_losses(values, n * world)
+            acc.add_losses(values, n)  # under DDP: global mean × local count, summed at epoch end
             now = time.perf_counter()
             busy += now - last
             speed = n * world / max(now - last, 1e-9)
@@ -393,6 +394,8 @@ class Trainer:
             flush(pending)
         if not completed:
             return None, acc.samples, busy, lr
+        if ddp:
+            acc.all_reduce(self.dist.all_reduce)
         return acc.compute("train"), acc.samples, busy, lr
 
     def _validate(self) -> dict[str, Any]:

@@ -300,7 +300,11 @@ def test_graph_without_loss_is_a_clear_error():
         Trainer(g, blobs(), TrainConfig(epochs=1))
 
 
-def test_gan_recipe_is_refused_clearly():
+def test_unavailable_recipe_is_refused_clearly(monkeypatch):
+    from engine.training import recipes
+
+    monkeypatch.delitem(recipes.RECIPES, "gan", raising=False)
+    monkeypatch.setitem(recipes._PLUGINS, "gan", "engine.training.not_installed_recipe")
     with pytest.raises(TrainingSetupError, match="'gan' training recipe is not available"):
         Trainer(mlp(), blobs(), TrainConfig(recipe="gan"))
 

@@ -1,0 +1,154 @@
+"""Trainer overhead: Torchwire's Trainer vs a hand-written PyTorch loop, same model and data.
+
+The MNIST CNN (conv 1->10 k5, relu, maxpool 2, conv 10->20 k5, relu, maxpool 2, flatten,
+fc 320->50, relu, fc 50->10) on 8,192 synthetic 1×28×28 images, batch 64, SGD
+(lr 0.01, momentum 0.9), one epoch per measurement, both starting from the same
+weights. The two are alternated (order swapped every round) so machine noise hits
+both alike; the figure is the median over rounds. The hand loop reads ``loss.item()``
+each batch, like any loop that logs a loss curve.
+
+    python bench/trainer_overhead.py [--rounds 7] [--samples 8192] [--threads N]
+
+Target: ratio (Trainer / hand loop samples/s) >= 0.98 on CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine.data import FieldInfo  # noqa: E402
+from engine.data.core import DataBundle  # noqa: E402
+from engine.data.datasets import TensorDictDataset  # noqa: E402
+from engine.graph import Graph  # noqa: E402
+from engine.training import TrainConfig, Trainer  # noqa: E402
+
+BATCH = 64
+
+
+def mnist_cnn_graph() -> Graph:
+    g = Graph()
+    layers = [
+        ("Input", "image", {"field": "image", "shape": [1, 28, 28]}),
+        ("Conv2d", "conv1", {"out_channels": 10, "kernel_size": [5, 5]}),
+        ("ReLU", "relu1", {}), ("MaxPool2d", "pool1", {"kernel_size": [2, 2]}),
+        ("Conv2d", "conv2", {"out_channels": 20, "kernel_size": [5, 5]}),
+        ("ReLU", "relu2", {}), ("MaxPool2d", "pool2", {"kernel_size": [2, 2]}),
+        ("Flatten", "flatten", {}), ("Linear", "fc1", {"out_features": 50}),
+        ("ReLU", "relu3", {}), ("Linear", "fc2", {"out_features": 10}), ("Output", "logits", {}),
+    ]
+    nodes = [g.add_node(kind, name, params) for kind, name, params in layers]
+    for a, b in zip(nodes, nodes[1:], strict=False):
+        g.connect(a.id, a.output_ports()[0], b.id, b.input_ports()[0])
+    label = g.add_node("Input", "label", {"field": "label", "shape": [], "dtype": "int64"})
+    loss = g.add_node("CrossEntropyLoss", "loss")
+    g.connect(g.by_name("fc2").id, "out", loss.id, "prediction")
+    g.connect(label.id, "out", loss.id, "target")
+    return g
+
+
+class MnistCnn(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 10, 5)
+        self.conv2 = nn.Conv2d(10, 20, 5)
+        self.fc1 = nn.Linear(320, 50)
+        self.fc2 = nn.Linear(50, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = torch.flatten(x, 1)
+        return self.fc2(F.relu(self.fc1(x)))
+
+
+def hand_epoch(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, seed: int) -> float:
+    """One epoch of the loop everybody writes; returns samples/s."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    model.train()
+    start = time.perf_counter()
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
+    running = 0.0
+    for idx in order.split(BATCH):
+        x, y = images.index_select(0, idx), labels.index_select(0, idx)
+        loss = F.cross_entropy(model(x), y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        running += loss.item()
+    elapsed = time.perf_counter() - start
+    assert running == running, "hand loop diverged"
+    return len(images) / elapsed
+
+
+def trainer_epoch(trainer: Trainer) -> float:
+    start = time.perf_counter()
+    result = trainer.fit()
+    elapsed = time.perf_counter() - start
+    return len(trainer.data.train) / elapsed if result.reason == "completed" else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--samples", type=int, default=8192)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    g = torch.Generator().manual_seed(0)
+    images = torch.rand(args.samples, 1, 28, 28, generator=g)
+    labels = torch.randint(0, 10, (args.samples,), generator=g)
+    train = TensorDictDataset({"image": images, "label": labels})
+    empty = TensorDictDataset({"image": images[:0], "label": labels[:0]})
+    data = DataBundle(train, empty, {"image": FieldInfo("image", (1, 28, 28), "float32"),
+                                     "label": FieldInfo("label", (), "int64", num_classes=10)},
+                      "synthetic MNIST-shaped data")
+    graph = mnist_cnn_graph()
+    config = TrainConfig(epochs=1, batch_size=BATCH, optimizer="sgd", lr=0.01, momentum=0.9,
+                         device="cpu")
+
+    def fresh_trainer() -> Trainer:
+        return Trainer(graph, data, config)  # compiled here, outside the timing
+
+    init = fresh_trainer().model.state_dict()
+    hand_model = MnistCnn()
+    hand_model.load_state_dict(init)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.samples} samples, "
+          f"batch {BATCH}, {args.rounds} rounds (+1 warm-up)")
+    hand_speeds, trainer_speeds = [], []
+    for r in range(args.rounds + 1):
+        trainer = fresh_trainer()
+        trainer.model.load_state_dict(init)
+        hand_model.load_state_dict(init)
+        if r % 2:
+            t = trainer_epoch(trainer)
+            h = hand_epoch(hand_model, images, labels, seed=r)
+        else:
+            h = hand_epoch(hand_model, images, labels, seed=r)
+            t = trainer_epoch(trainer)
+        if r == 0:
+            print(f"warm-up: hand {h:,.0f}  trainer {t:,.0f} samples/s")
+            continue
+        hand_speeds.append(h)
+        trainer_speeds.append(t)
+        print(f"round {r}: hand {h:,.0f}  trainer {t:,.0f} samples/s  ratio {t / h:.3f}")
+    hand, trained = statistics.median(hand_speeds), statistics.median(trainer_speeds)
+    ratios = [t / h for t, h in zip(trainer_speeds, hand_speeds, strict=True)]
+    print(f"hand-written loop : {hand:,.0f} samples/s (median)")
+    print(f"Torchwire Trainer : {trained:,.0f} samples/s (median)")
+    print(f"ratio             : {trained / hand:.3f} (median of per-round ratios "
+          f"{statistics.median(ratios):.3f}; target >= 0.98)")
+
+
+if __name__ == "__main__":
+    main()
