@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,10 +30,11 @@ class ImportResult:
     state_dict: dict[str, Any]
     names: dict[str, str]  # original module qualname -> node name
     max_abs_diff: float  # between the model and the compiled graph on a random input
+    module: Any = None  # the original model (eval mode)
 
 
 def import_model(spec: str, input_shapes: Sequence[Sequence[int]] | None = None,
-                 verify: bool = True) -> ImportResult:
+                 verify: bool = True, source_weights: str | os.PathLike[str] | None = None) -> ImportResult:
     """Trace the model ``spec`` names and rebuild it as a project.
 
     Args:
@@ -43,15 +44,20 @@ def import_model(spec: str, input_shapes: Sequence[Sequence[int]] | None = None,
             ``[(1, 3, 32, 32)]``. Default for torchvision: 1×3×224×224.
         verify: Compile the graph, load the renamed weights and check it
             returns what the model returns.
+        source_weights: A state_dict file for the original model (e.g. pretrained
+            torchvision weights), loaded before tracing; the result carries it renamed.
     Raises:
         ModelImportError: the spec, the trace, unmappable parts (all listed with
             their source locations) or a verification mismatch.
+        engine.weights.WeightsError: ``source_weights`` cannot be read.
     """
     from ..project import Project
     from .source import load_model_spec
     from .trace import trace_module
 
     module, title, default_shape = load_model_spec(spec)
+    if source_weights is not None:
+        _load_source_weights(module, source_weights)
     if not input_shapes:
         if default_shape is None:
             raise ModelImportError(f"give the input shape of {title}, e.g. --input-shape 1,3,32,32 "
@@ -66,18 +72,47 @@ def import_model(spec: str, input_shapes: Sequence[Sequence[int]] | None = None,
     layout(imported.graph)
     diff = _verify(imported) if verify else float("nan")
     project = Project(graph=imported.graph, name=title, description=f"Imported from {spec}")
-    return ImportResult(project, imported.state_dict, imported.names, diff)
+    return ImportResult(project, imported.state_dict, imported.names, diff, module)
+
+
+def rename_state_dict(state_dict: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    """The original model's state_dict under the imported graph's keys.
+
+    ``names`` is :attr:`ImportResult.names` (module qualname -> node name);
+    ``layer1.0.conv1.weight`` becomes ``layer1_0_conv1.weight``. Keys of modules
+    the graph does not use are dropped.
+    """
+    out = {}
+    for key, value in state_dict.items():
+        prefix, _, rest = key.rpartition(".")
+        while prefix and prefix not in names:
+            prefix, _, head = prefix.rpartition(".")
+            rest = f"{head}.{rest}"
+        if prefix:
+            out[f"{names[prefix]}.{rest}"] = value
+    return out
+
+
+def _load_source_weights(module: Any, path: str | os.PathLike[str]) -> None:
+    from ..weights import load_state_dict_file
+
+    result = module.load_state_dict(load_state_dict_file(path), strict=False)
+    if result.missing_keys or result.unexpected_keys:
+        raise ModelImportError(
+            f"{path} does not fit the model: missing {', '.join(result.missing_keys[:6]) or 'none'}; "
+            f"unexpected {', '.join(result.unexpected_keys[:6]) or 'none'}")
 
 
 def import_to_files(spec: str, out: str | os.PathLike[str], weights_out: str | os.PathLike[str] | None = None,
-                    input_shapes: Sequence[Sequence[int]] | None = None) -> ImportResult:
+                    input_shapes: Sequence[Sequence[int]] | None = None,
+                    source_weights: str | os.PathLike[str] | None = None) -> ImportResult:
     """:func:`import_model`, then write the project (and the weights as safetensors).
 
     Both files are written atomically and only after the whole import succeeded.
     """
     from ..project import save_project, write_atomic
 
-    result = import_model(spec, input_shapes)
+    result = import_model(spec, input_shapes, source_weights=source_weights)
     if weights_out is not None:
         from safetensors.torch import save
 
@@ -141,4 +176,5 @@ def _depth_layout(graph: Any) -> dict[str, tuple[float, float]]:
     return out
 
 
-__all__ = ["ImportResult", "ModelImportError", "import_model", "import_to_files", "layout"]
+__all__ = ["ImportResult", "ModelImportError", "import_model", "import_to_files", "layout",
+           "rename_state_dict"]

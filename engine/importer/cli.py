@@ -26,13 +26,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="PROJECT.json",
                         help="project file to write")
     parser.add_argument("--weights", metavar="OUT.safetensors",
-                        help="also write the model's current weights, renamed to the graph's keys")
+                        help="also write the model's weights, renamed to the graph's keys")
+    parser.add_argument("--from-weights", metavar="FILE",
+                        help="a state_dict for the original model (.safetensors/.pt, e.g. pretrained "
+                             "torchvision weights) to load before importing; --weights writes it renamed")
 
 
 def run(args: argparse.Namespace) -> int:
     from . import import_to_files
 
-    result = import_to_files(args.spec, args.output, args.weights, args.input_shape)
+    result = import_to_files(args.spec, args.output, args.weights, args.input_shape, args.from_weights)
     graph = result.project.graph
     layers = sum(1 for n in graph if n.spec.role == "layer")
     print(f"imported {result.project.name}: {layers} layers, {len(graph.edges)} connections -> {args.output}"

@@ -146,6 +146,34 @@ def _reshape(node: Any, shape_of: ShapeOf) -> Mapped:
     return Mapped("Reshape", _validated("Reshape", {"shape": list(after[1:])}), [x])
 
 
+def _permute(node: Any, shape_of: ShapeOf) -> Mapped:
+    x = node.args[0] if node.args else node.kwargs.get("input")
+    shape = shape_of(x)
+    if shape is None:
+        raise Unmappable("is applied to something that is not a tensor")
+    rest = list(node.args[1:]) or list(node.kwargs.get("dims", ()))
+    dims = tuple(rest[0]) if len(rest) == 1 and isinstance(rest[0], (list, tuple)) else tuple(rest)
+    if not all(isinstance(d, int) for d in dims) or len(dims) != len(shape):
+        raise Unmappable(f"permutes with dims {dims!r}; Permute needs one constant per dimension")
+    dims = tuple(d % len(shape) for d in dims)
+    if dims[0] != 0:
+        raise Unmappable("moves the batch dimension; Torchwire keeps it first")
+    return Mapped("Permute", _validated("Permute", {"dims": list(dims)}), [x])
+
+
+def _transpose(node: Any, shape_of: ShapeOf) -> Mapped:
+    bound = _bind(node, ("input", "dim0", "dim1"), {})
+    shape = shape_of(bound["input"])
+    if shape is None or not all(isinstance(bound.get(k), int) for k in ("dim0", "dim1")):
+        raise Unmappable("needs a tensor and two constant dimensions")
+    a, b = bound["dim0"] % len(shape), bound["dim1"] % len(shape)
+    if 0 in (a, b) and a != b:
+        raise Unmappable("moves the batch dimension; Torchwire keeps it first")
+    dims = list(range(len(shape)))
+    dims[a], dims[b] = dims[b], dims[a]
+    return Mapped("Permute", _validated("Permute", {"dims": dims}), [bound["input"]])
+
+
 def _passthrough(node: Any, shape_of: ShapeOf) -> Mapped:
     x = node.args[0] if node.args else None
     if shape_of(x) is None or len(node.args) > 1 or node.kwargs:
@@ -187,6 +215,8 @@ def _table() -> dict[Any, Any]:
         torch.flatten: _flatten, "flatten": _flatten,
         torch.reshape: _reshape, "reshape": _reshape, "view": _reshape,
         "contiguous": _passthrough,
+        torch.permute: _permute, "permute": _permute,
+        torch.transpose: _transpose, "transpose": _transpose,
         F.relu: relu, torch.relu: _Rule("ReLU", ("input",)), "relu": _Rule("ReLU", ("input",)),
         torch.relu_: _Rule("ReLU", ("input",)), "relu_": _Rule("ReLU", ("input",)),
         F.relu6: _act("ReLU6"),

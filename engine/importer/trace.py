@@ -21,6 +21,7 @@ from .functions import MAX_MERGE_INPUTS, Mapped, chunks, describe_target, map_ca
 from .modules import Unmappable, class_location, is_mappable_type, module_params
 from .source import ModelImportError
 
+MAX_LISTED = 25  # problems listed in one error message
 EXAMPLE_BATCH = 2  # batch of the example run: 2 tells reshapes that keep the batch from those that do not
 
 
@@ -64,17 +65,22 @@ def trace_module(module: Any, input_shapes: list[tuple[int, ...]], title: str) -
                                f"{len(input_shapes)} --input-shape were given")
     gen = torch.Generator().manual_seed(0)
     examples = [torch.randn((EXAMPLE_BATCH, *s[1:]), generator=gen) for s in input_shapes]
+    shapes = ", ".join("×".join(map(str, e.shape)) for e in examples)
+    try:
+        with torch.no_grad():
+            expected = _flatten_outputs(module(*examples))
+    except Exception as err:  # noqa: BLE001 - the user's model may raise anything
+        raise ModelImportError(f"running {title} on input {shapes} failed{_where_tb(err)}: "
+                               f"{_first_line(err)} — check --input-shape") from None
     try:
         with torch.no_grad():
             ShapeProp(gm).propagate(*examples)
-    except Exception as err:  # noqa: BLE001 - the user's model may raise anything
-        shapes = ", ".join("×".join(map(str, e.shape)) for e in examples)
-        raise ModelImportError(f"running {title} on input {shapes} failed{_where_tb(err)}: "
-                               f"{_first_line(err)} — check --input-shape") from None
+    except Exception as err:  # noqa: BLE001
+        cause = err.__cause__ or err
+        raise ModelImportError(f"the traced {title} fails on input {shapes}{_where_tb(cause)}: "
+                               f"{_first_line(cause)}") from None
     builder = _Builder(gm, title)
     builder.build(examples)
-    with torch.no_grad():
-        expected = _flatten_outputs(module(*examples))
     return Imported(builder.graph, title, builder.state_dict, builder.qualnames, builder.outputs,
                     examples, expected)
 
@@ -105,18 +111,24 @@ def _first_line(err: BaseException) -> str:
     return f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
 
 
-def _where_tb(err: BaseException) -> str:
-    """`` at file.py:LINE`` for the innermost frame outside torch and Torchwire."""
+def _library_dirs() -> tuple[str, ...]:
     import torch
 
-    skip = (os.path.dirname(torch.__file__), os.path.dirname(os.path.dirname(__file__)))
+    return (os.path.dirname(torch.__file__) + os.sep, os.path.dirname(os.path.dirname(__file__)) + os.sep)
+
+
+def _where_tb(err: BaseException) -> str:
+    """`` at file.py:LINE`` for the innermost frame outside torch and Torchwire."""
+    skip = _library_dirs()
     frames = [f for f in traceback.extract_tb(err.__traceback__) if not f.filename.startswith(skip)]
     return f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
 
 
 def node_location(node: Any) -> str:
-    """``file.py:LINE`` of the source line that produced an fx node ('' if unknown)."""
-    found = re.findall(r'File "([^"]+)", line (\d+)', node.stack_trace or "")
+    """``file.py:LINE`` of the user's source line that produced an fx node ('' if unknown)."""
+    skip = _library_dirs()
+    found = [(f, line) for f, line in re.findall(r'File "([^"]+)", line (\d+)', node.stack_trace or "")
+             if not f.startswith(skip)]
     return f"{found[-1][0]}:{found[-1][1]}" if found else ""
 
 
@@ -189,11 +201,7 @@ class _Builder:
 
     # -- problems --------------------------------------------------------------
     def _problem(self, node: Any, message: str, module: Any = None) -> None:
-        where = node_location(node)
-        if module is not None:
-            cls = type(module)
-            where = where or class_location(module)
-            message = f"{message} [{cls.__module__}.{cls.__qualname__}]"
+        where = node_location(node) or (class_location(module) if module is not None else "")
         self.problems.append(f"{node.name}: {message}" + (f" (at {where})" if where else ""))
 
     def _shape(self, value: Any) -> tuple[int, ...] | None:
@@ -228,7 +236,10 @@ class _Builder:
                 self._call(node)
             # else: a non-tensor value (x.size(0), x.shape); consumed by the reshape using it
         if self.problems:
-            lines = "\n".join(f"  - {p}" for p in self.problems)
+            shown = self.problems[:MAX_LISTED]
+            if len(self.problems) > MAX_LISTED:
+                shown.append(f"… and {len(self.problems) - MAX_LISTED} more")
+            lines = "\n".join(f"  - {p}" for p in shown)
             raise ModelImportError(f"cannot import {self.title}: {len(self.problems)} part(s) have no "
                                    f"Torchwire equivalent:\n{lines}")
 
