@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -78,9 +79,13 @@ def _load_torch(path: Path) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
+        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(err))
+        if found is None:
+            raise WeightsError(f"{path}: not a readable PyTorch file (it is damaged or not a "
+                               "torch.save file)") from None
         raise WeightsError(
-            f"{path}: holds Python objects other than tensors, which are not loaded for safety "
-            f"({_first_line(err)}) — save model.state_dict() instead of the whole model") from None
+            f"{path}: holds Python objects other than tensors ({found.group(1)}), which are not loaded "
+            "for safety — save model.state_dict() instead of the whole model") from None
     except (RuntimeError, OSError, EOFError, ValueError) as err:
         raise WeightsError(f"{path}: not a readable PyTorch file ({_first_line(err)})") from None
 
