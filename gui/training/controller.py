@@ -1,0 +1,483 @@
+"""Glue between the main window, the training panels and the worker thread.
+
+The controller owns the run lifecycle: check -> start a :class:`TrainThread` ->
+receive its queued events into a :class:`RunRecord` -> finish (weights kept, run
+saved, canvas unlocked). Widgets only read records; the worker only emits.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QMessageBox,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.training.metrics import scalar_metrics
+
+from .data_panel import DataPanel
+from .history import HistoryPanel
+from .models import TrainedModel, build_trained_model
+from .plots import LivePlots
+from .results import ResultsView
+from .run_panel import RunControls
+from .runs import RunRecord, load_runs, new_run_id, runs_root, save_weights
+from .settings import Settings, data_dict, training_dict
+from .train_panel import TrainingPanel
+from .try_it import TryIt
+from .worker import Bridge, TrainThread
+
+log = logging.getLogger(__name__)
+STOP_WAIT_MS = 60_000
+LOCK_REASON = "Training — the graph is locked until the run ends"
+
+
+class TrainingController(QObject):
+    """Training features of one :class:`~gui.main_window.MainWindow`.
+
+    Signals:
+        run_started(RunRecord), run_ended(RunRecord): a run began / ended (any reason).
+    """
+
+    run_started = Signal(object)
+    run_ended = Signal(object)
+
+    def __init__(self, window: Any, *, app_data: Path | None = None, torch_threads: int | None = None
+                 ) -> None:
+        super().__init__(window)
+        self.window = window
+        self.document = window.document
+        self.app_data = app_data
+        self.torch_threads = torch_threads
+        self.settings = Settings(self.document, self)
+        self.runs: list[RunRecord] = []
+        self.current: RunRecord | None = None  # the running run
+        self.thread: TrainThread | None = None
+        self.paused = False
+        self._trained: dict[str, TrainedModel | None] = {}
+        self._t0 = 0.0
+        self._paused_at: float | None = None
+        self._paused_total = 0.0
+        self._steps_total = 0
+        self._steps_start = 0
+        self._build_widgets()
+        self._build_actions()
+        window.installEventFilter(self)
+        self.document.project_replaced.connect(self.load_history)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        self.load_history()
+
+    # -- composition ---------------------------------------------------------------------
+    def _build_widgets(self) -> None:
+        w, area = self.window, Qt.DockWidgetArea
+        self.data_panel = DataPanel(self.settings, self.document)
+        self.training_panel = TrainingPanel(self.settings, self.document)
+        self.controls = RunControls()
+        train_box = QWidget()
+        box = QVBoxLayout(train_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.controls)
+        box.addWidget(_scrolled(self.training_panel), 1)
+        self.plots = LivePlots()
+        self.history = HistoryPanel()
+        self.results = ResultsView()
+        self.try_it = TryIt(self.trained_model)
+        self.docks: dict[str, QDockWidget] = {
+            "data": w.add_dock(_scrolled(self.data_panel), "Data", area.RightDockWidgetArea),
+            "training": w.add_dock(train_box, "Training", area.RightDockWidgetArea),
+            "curves": w.add_dock(self.plots, "Curves", area.BottomDockWidgetArea),
+            "runs": w.add_dock(self.history, "Runs", area.BottomDockWidgetArea),
+            "results": w.add_dock(self.results, "Results", area.BottomDockWidgetArea),
+            "try": w.add_dock(self.try_it, "Try it", area.BottomDockWidgetArea),
+        }
+        if w.isVisible():
+            self._arrange_docks()
+        else:  # tabifying before the first show leaves a stray tab bar on screen (Qt quirk)
+            QTimer.singleShot(0, self._arrange_docks)
+        panels = getattr(w, "panels_menu", None)
+        if panels is not None:
+            for dock in self.docks.values():
+                panels.addAction(dock.toggleViewAction())
+        c = self.controls
+        c.start_button.clicked.connect(self.start)
+        c.pause_button.clicked.connect(self.toggle_pause)
+        c.stop_button.clicked.connect(self.stop)
+        self.plots.png_button.clicked.connect(self._export_png)
+        self.plots.csv_button.clicked.connect(self._export_csv)
+        self.history.selection_changed.connect(self._history_selection)
+        self.history.save_requested.connect(self.save_weights_dialog)
+
+    def _arrange_docks(self) -> None:
+        """Data and Training tabbed with the Inspector; curves beside Issues/Runs/Results/Try it."""
+        w = self.window
+        inspector = getattr(w, "inspector_dock", None)
+        if inspector is not None:
+            w.tabifyDockWidget(inspector, self.docks["data"])
+            w.tabifyDockWidget(self.docks["data"], self.docks["training"])
+            self.docks["training"].raise_()
+        issues = getattr(w, "issues_dock", None)
+        tabs = ["runs", "results", "try"]
+        if issues is not None:  # curves on the left; issues, runs, results and try-it as tabs beside
+            w.splitDockWidget(issues, self.docks["curves"], Qt.Orientation.Horizontal)
+            w.splitDockWidget(self.docks["curves"], issues, Qt.Orientation.Horizontal)
+            for key in tabs:
+                w.tabifyDockWidget(issues, self.docks[key])
+        else:
+            w.splitDockWidget(self.docks["curves"], self.docks["runs"], Qt.Orientation.Horizontal)
+            for key in tabs[1:]:
+                w.tabifyDockWidget(self.docks["runs"], self.docks[key])
+        self.docks["runs"].raise_()
+        w.resizeDocks([self.docks["curves"], self.docks["runs"]], [900, 380], Qt.Orientation.Horizontal)
+        w.resizeDocks([self.docks["curves"]], [300], Qt.Orientation.Vertical)
+        settings = getattr(w, "settings", None)
+        state = settings.value("window/state") if settings is not None else None
+        if isinstance(state, QByteArray):  # the user's own layout, now that our docks exist
+            w.restoreState(state)
+
+    def _build_actions(self) -> None:
+        w = self.window
+        menu = w.menuBar().addMenu("&Train")
+        self.actions: dict[str, QAction] = {}
+        for key, text, slot, shortcut in (
+                ("train", "&Train", self.start, "F5"),
+                ("pause", "&Pause / Resume", self.toggle_pause, "F6"),
+                ("stop", "&Stop", self.stop, "Shift+F5"),
+                ("save_weights", "Save Trained &Weights…", self.save_weights_dialog, None)):
+            action = QAction(text, w)
+            if shortcut:
+                action.setShortcut(QKeySequence(shortcut))
+            action.triggered.connect(lambda _c=False, slot=slot: slot())
+            menu.addAction(action)
+            w.addAction(action)
+            self.actions[key] = action
+        toolbar = getattr(w, "toolbar", None)
+        if toolbar is not None:
+            toolbar.addSeparator()
+            for key in ("train", "pause", "stop"):
+                toolbar.addAction(self.actions[key])
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        running = self.running
+        self.actions["train"].setEnabled(not running)
+        self.actions["pause"].setEnabled(running)
+        self.actions["stop"].setEnabled(running)
+        self.controls.set_state("paused" if running and self.paused else "running" if running else "idle")
+        for panel in (self.data_panel, self.training_panel):
+            panel.setEnabled(not running)
+
+    # -- state ---------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.thread is not None
+
+    def issues(self) -> list[str]:
+        """Every error that blocks training (graph and data), as sentences."""
+        from engine.validation import data_issues
+
+        inference = self.document.inference if self.document.inference_current else self.document.infer_now()
+        problems = [i.message for i in inference.errors]
+        data, _shapes = data_issues(self.document.project)
+        problems += [i.message for i in data if i.severity == "error"]
+        if not any(n.spec.role == "loss" for n in self.document.graph):
+            problems.append("The graph has no Loss node — add one (e.g. CrossEntropyLoss) and wire the "
+                            "prediction and the target into it")
+        return problems
+
+    # -- run lifecycle ---------------------------------------------------------------------
+    def start(self) -> bool:
+        """Check, then start a run in the worker thread. False (with the issues shown) if refused."""
+        if self.running:
+            return False
+        problems = self.issues()
+        if problems:
+            text = "Training refused — fix these first:\n" + "\n".join(f"• {p}" for p in problems)
+            self.controls.show_message(text, error=True)
+            self.window.show_message(f"Training refused: {problems[0]}")
+            issues_dock = getattr(self.window, "issues_dock", None)
+            if issues_dock is not None:
+                issues_dock.raise_()
+            return False
+        project = self.document.project
+        root = runs_root(project, self.app_data)
+        run_id = new_run_id(root)
+        record = RunRecord(run_id=run_id, name=f"Run {len(self.runs) + 1}",
+                           hparams={"training": training_dict(project.training),
+                                    "data": data_dict(project.data)},
+                           graph=project.graph.to_dict(), folder=root / run_id)
+        self.runs.append(record)
+        self.current = record
+        bridge = Bridge(self)
+        bridge.stage.connect(self._on_stage)
+        bridge.fit_started.connect(self._on_fit_started)
+        bridge.batches.connect(self._on_batches)
+        bridge.validated.connect(self._on_validated)
+        bridge.epoch_ended.connect(self._on_epoch_ended)
+        bridge.finished.connect(self._on_finished)
+        bridge.failed.connect(self._on_failed)
+        self.thread = TrainThread(project.copy(), record.folder, bridge, torch_threads=self.torch_threads,
+                                  parent=self)
+        self.thread.finished.connect(self._on_thread_done)
+        self.paused, self._paused_total, self._paused_at = False, 0.0, None
+        self._steps_total = 0
+        self.history.set_runs(self.runs, current=record)
+        self.plots.show_run(record)
+        self.plots.start_live()
+        self.controls.show_message("")
+        self.controls.progress.setValue(0)
+        self.window.set_read_only(True, LOCK_REASON)
+        self._update_actions()
+        self.window.show_message(f"{record.name} started")
+        self.run_started.emit(record)
+        self.thread.start()
+        return True
+
+    def toggle_pause(self) -> None:
+        if self.thread is None:
+            return
+        if self.paused:
+            self.thread.resume()
+            if self._paused_at is not None:
+                self._paused_total += time.monotonic() - self._paused_at
+            self._paused_at = None
+            self.window.show_message("Training resumed")
+        else:
+            self.thread.pause()
+            self._paused_at = time.monotonic()
+            self.window.show_message("Training paused")
+        self.paused = not self.paused
+        self._update_actions()
+
+    def stop(self) -> None:
+        """Ask the run to stop after the current batch (weights so far are kept)."""
+        if self.thread is not None:
+            self.thread.stop()
+            self.controls.speed.setText("Stopping…")
+
+    def stop_and_wait(self, timeout_ms: int = STOP_WAIT_MS) -> bool:
+        """Stop the run and block until its thread has ended. True when no thread is left."""
+        thread = self.thread
+        if thread is None:
+            return True
+        thread.stop(results=False)
+        if not thread.wait(timeout_ms):
+            log.error("the training thread did not stop within %d ms", timeout_ms)
+            return False
+        QCoreApplication.sendPostedEvents()  # deliver its last queued events now
+        if self.thread is thread:
+            self._on_thread_done()
+        return True
+
+    def shutdown(self) -> None:
+        """Stop any run and wait for every thread of ours (app quit, tests, benchmarks)."""
+        self.stop_and_wait()
+        self.data_panel.wait_preview()
+
+    # -- worker events (GUI thread, queued) ---------------------------------------------------
+    def _on_stage(self, text: str) -> None:
+        self.controls.speed.setText(text)
+
+    def _on_fit_started(self, info: dict[str, Any]) -> None:
+        record = self.current
+        if record is None:
+            return
+        record.info = info
+        epochs = int(info.get("epochs", 1)) - int(info.get("start_epoch", 1)) + 1
+        self._steps_total = max(1, epochs * int(info.get("steps_per_epoch", 1)))
+        self._steps_start = 0
+        self._t0 = time.monotonic()
+
+    def _on_batches(self, steps: list, losses: list, lrs: list, epoch: int, _batch: int,
+                    samples_per_s: float) -> None:
+        record = self.current
+        if record is None or not steps:
+            return
+        record.add_steps(steps, losses, lrs)
+        self.plots.mark_dirty()
+        done = len(record.steps)
+        active = time.monotonic() - self._t0 - self._paused_total
+        eta = active / done * (self._steps_total - done) if done else None
+        speed = done * int(record.info.get("batch_size", 1)) / max(active, 1e-9)
+        self.controls.show_progress(done, self._steps_total, speed if active > 0.2 else samples_per_s,
+                                    eta, epoch, int(record.info.get("epochs", 0)))
+
+    def _on_validated(self, _epoch: int, metrics: dict[str, Any]) -> None:
+        if self.current is not None:
+            self.current.val_metrics = metrics
+
+    def _on_epoch_ended(self, epoch: int, metrics: dict[str, Any]) -> None:
+        record = self.current
+        if record is None:
+            return
+        record.epochs.append({"epoch": epoch, **scalar_metrics(metrics)})
+        if record.val_metrics:
+            self.results.show_run(record)
+        self.plots.mark_dirty()
+
+    def _on_finished(self, payload: dict[str, Any]) -> None:
+        record = self.current
+        if record is None:
+            return
+        result = payload.get("result", {})
+        record.status = {"completed": "finished", "early_stopping": "finished"}.get(result.get("reason"),
+                                                                                   result.get("reason",
+                                                                                              "finished"))
+        record.fields = payload.get("fields", {})
+        record.state_dict = payload.get("state_dict")
+        record.results = payload.get("results")
+        self._sync_history(record, result)
+        best = record.best_accuracy
+        text = {"completed": "finished", "early_stopping": "stopped early (no improvement)",
+                "stopped": "stopped"}.get(result.get("reason"), "ended")
+        record.message = f"{record.name} {text} after {result.get('epochs_completed', 0)} epoch(s)" + (
+            f", best validation accuracy {best:.1%}" if best is not None else "")
+        self.controls.show_message(record.message)
+        self.controls.speed.setText(f"Done · {record.name} {record.status}")
+        self.window.show_message(record.message)
+
+    def _on_failed(self, message: str, partial: dict[str, Any]) -> None:
+        record = self.current
+        if record is None:
+            return
+        record.status, record.message = "failed", message
+        self._sync_history(record, partial)
+        self.controls.show_message(message, error=True)
+        self.controls.speed.setText(f"{record.name} failed")
+        self.window.show_message(f"{record.name} failed: {message}")
+
+    def _sync_history(self, record: RunRecord, result: dict[str, Any]) -> None:
+        history = result.get("history") or []
+        if len(history) > len(record.epochs):
+            record.epochs = [{"epoch": int(h.get("epoch", i + 1)), **scalar_metrics(h)}
+                             for i, h in enumerate(history)]
+
+    def _on_thread_done(self) -> None:
+        thread, record = self.thread, self.current
+        self.thread, self.current = None, None
+        if thread is not None:
+            thread.wait()
+            thread.deleteLater()
+        if record is not None:
+            if record.status == "running":
+                record.status = "stopped"
+            try:
+                record.save()
+            except OSError as err:
+                self.window.show_message(f"Could not save the run in {record.folder}: {err}")
+            self._trained.pop(record.run_id, None)
+            self.results.show_run(record)
+            self.try_it.set_run(record)
+        self.plots.stop_live()
+        self.paused = False
+        self.window.set_read_only(False)
+        self._update_actions()
+        self.history.set_runs(self.runs, current=record)
+        if record is not None:
+            self.run_ended.emit(record)
+
+    # -- history, weights and trained models ----------------------------------------------------
+    def load_history(self) -> None:
+        """Load the runs saved for the current project; the last one's model is restored."""
+        if self.running:
+            return
+        self.runs = load_runs(runs_root(self.document.project, self.app_data))
+        self._trained.clear()
+        last = self.runs[-1] if self.runs else None
+        self.history.set_runs(self.runs, current=last)
+        self.plots.show_run(last)
+        self.plots.set_overlays([])
+        self.results.show_run(last)
+        self.try_it.set_run(last)
+
+    def trained_model(self, run: RunRecord | None) -> TrainedModel | None:
+        """The run's trained model, rebuilt once from its graph and weights (None without weights)."""
+        if run is None:
+            return None
+        if run.run_id not in self._trained:
+            weights = run.load_weights()
+            model = None
+            if weights is not None and run.graph:
+                try:
+                    model = build_trained_model(run.graph, run.fields, weights, "Model")
+                except Exception as err:  # noqa: BLE001 - shown, never fatal
+                    self.window.show_message(f"Cannot rebuild the model of {run.name}: {err}")
+            self._trained[run.run_id] = model
+        return self._trained[run.run_id]
+
+    def _history_selection(self, main: RunRecord | None, overlays: list[RunRecord]) -> None:
+        if not self.running and main is not None:
+            self.plots.show_run(main)
+            self.results.show_run(main)
+            self.try_it.set_run(main)
+        self.plots.set_overlays([r for r in overlays if r is not self.plots.run])
+
+    def selected_run(self) -> RunRecord | None:
+        return self.history.current_run() or (self.runs[-1] if self.runs else None)
+
+    def save_weights_dialog(self, run: RunRecord | None = None, path: str | None = None) -> Path | None:
+        """Save a run's trained weights as .safetensors or .pt (asks for the file when ``path`` is None)."""
+        run = run or self.selected_run()
+        weights = run.load_weights() if run is not None else None
+        if run is None or weights is None:
+            self.window.show_message("No trained weights yet — train the model first")
+            return None
+        if path is None:
+            start = str((run.folder or Path.home()) / "weights.safetensors")
+            path, _ = QFileDialog.getSaveFileName(self.window, "Save trained weights", start,
+                                                  "safetensors (*.safetensors);;PyTorch state_dict (*.pt)")
+            if not path:
+                return None
+        saved = save_weights(weights, path)
+        self.window.show_message(f"Saved the weights of {run.name} to {saved}")
+        return saved
+
+    def _export_png(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export curves", "curves.png", "PNG (*.png)")
+        if path:
+            self.plots.export_png(path)
+
+    def _export_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export curves", "curves.csv", "CSV (*.csv)")
+        if path:
+            self.plots.export_csv(path)
+
+    # -- closing the window during a run -----------------------------------------------------------
+    def confirm_close(self) -> bool:
+        """Ask whether to stop the run and close (tests replace this)."""
+        answer = QMessageBox.question(
+            self.window, "Training is running",
+            "A training run is in progress. Stop it and close? The weights trained so far are kept "
+            "with the run.", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if obj is self.window and event.type() == QEvent.Type.Close and self.running:
+            if not self.confirm_close():
+                event.ignore()
+                return True
+            self.stop_and_wait()
+        return False
+
+
+def _scrolled(widget: QWidget) -> QScrollArea:
+    """``widget`` in a frameless scroll area, so a tall form never forces the window's height."""
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return area

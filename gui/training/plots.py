@@ -1,0 +1,236 @@
+"""Live training curves (pyqtgraph): loss per step, validation metrics per epoch, learning rate.
+
+The curves read the :class:`~gui.training.runs.RunRecord` that the controller fills
+from worker events; they redraw from a QTimer at ~25 Hz when something changed,
+never once per batch and never from the worker thread. Several finished runs can
+be overlaid (thin, coloured per run) under the live one.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from .runs import RunRecord
+
+REDRAW_MS = 40  # 25 Hz
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf"]
+
+
+def _pen(color: str, width: float = 1.5, alpha: int = 255, dash: bool = False) -> pg.mkPen:
+    c = pg.mkColor(color)
+    c.setAlpha(alpha)
+    return pg.mkPen(c, width=width, style=Qt.PenStyle.DashLine if dash else Qt.PenStyle.SolidLine)
+
+
+def _curve(plot: pg.PlotItem, pen: pg.mkPen, name: str | None = None, symbol: bool = False
+           ) -> pg.PlotDataItem:
+    item = plot.plot([], [], pen=pen, name=name, symbol="o" if symbol else None, symbolSize=5,
+                     symbolBrush=pen.color(), symbolPen=None)
+    item.setDownsampling(auto=True, method="peak")
+    item.setClipToView(True)
+    return item
+
+
+class LivePlots(QWidget):
+    """Four linked-by-purpose plots plus toolbar: log-y, export PNG and CSV."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        pg.setConfigOptions(antialias=False, foreground="#444", background="w")
+        self.layout_widget = pg.GraphicsLayoutWidget()
+        self.layout_widget.setMinimumHeight(220)
+        glw = self.layout_widget
+        self.loss_plot = glw.addPlot(row=0, col=0, title="Training loss (per step)")
+        self.val_plot = glw.addPlot(row=0, col=1, title="Loss per epoch")
+        self.metric_plot = glw.addPlot(row=0, col=2, title="Validation accuracy")
+        self.lr_plot = glw.addPlot(row=0, col=3, title="Learning rate")
+        for plot, xlabel in ((self.loss_plot, "step"), (self.val_plot, "epoch"),
+                             (self.metric_plot, "epoch"), (self.lr_plot, "step")):
+            plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.setLabel("bottom", xlabel)
+            plot.enableAutoRange()
+            plot.setMenuEnabled(False)
+        legend = {"labelTextSize": "8pt", "brush": pg.mkBrush(255, 255, 255, 190)}
+        self.val_plot.addLegend(offset=(-5, 5), **legend)
+        self.metric_plot.addLegend(offset=(-5, -5), **legend)
+        self.raw = _curve(self.loss_plot, _pen(PALETTE[0], 1, alpha=70))
+        self.smooth = _curve(self.loss_plot, _pen(PALETTE[0], 2))
+        self.lr = _curve(self.lr_plot, _pen(PALETTE[2], 2))
+        self.epoch_curves: dict[str, pg.PlotDataItem] = {}
+        self._epoch_plots: dict[str, pg.PlotItem] = {}
+        self.overlay_items: list[tuple[pg.PlotItem, pg.PlotDataItem]] = []
+        self.run: RunRecord | None = None
+        self._dirty = False
+        self.redraws = 0
+
+        self.log_y = QCheckBox("Log y")
+        self.log_y.setToolTip("Logarithmic loss axes")
+        self.log_y.toggled.connect(self.set_log_y)
+        self.status = QLabel()
+        self.png_button = QPushButton("Export PNG…")
+        self.csv_button = QPushButton("Export CSV…")
+        bar = QHBoxLayout()
+        bar.addWidget(self.status, 1)
+        bar.addWidget(self.log_y)
+        bar.addWidget(self.png_button)
+        bar.addWidget(self.csv_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.addLayout(bar)
+        layout.addWidget(self.layout_widget, 1)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(REDRAW_MS)
+        self.timer.timeout.connect(self.redraw_if_dirty)
+
+    # -- data ----------------------------------------------------------------------
+    def show_run(self, run: RunRecord | None) -> None:
+        """Make ``run`` the main (live or selected) run and draw it."""
+        self.run = run
+        for key, item in self.epoch_curves.items():
+            self._epoch_plots[key].removeItem(item)
+        self.epoch_curves.clear()
+        self.val_plot.legend.clear()
+        self.metric_plot.legend.clear()
+        self.mark_dirty()
+        self.redraw()
+
+    def mark_dirty(self) -> None:
+        self._dirty = True
+
+    def start_live(self) -> None:
+        self.timer.start()
+
+    def stop_live(self) -> None:
+        self.timer.stop()
+        self.redraw()
+
+    def redraw_if_dirty(self) -> None:
+        if self._dirty:
+            self.redraw()
+
+    def redraw(self) -> None:
+        """Push the run's arrays into the curves (cheap: views of numpy buffers)."""
+        self._dirty = False
+        self.redraws += 1
+        run = self.run
+        if run is None:
+            for item in (self.raw, self.smooth, self.lr):
+                item.setData([], [])
+            return
+        steps = run.steps.values
+        self.raw.setData(steps, run.loss.values)
+        self.smooth.setData(steps, run.smooth.values)
+        self.lr.setData(steps, run.lr.values)
+        lrs = run.lr.values
+        if len(lrs):
+            top = float(np.nanmax(lrs)) if np.isfinite(lrs).any() else 1.0
+            self.lr_plot.setYRange(0, top * 1.1 if top > 0 else 1.0, padding=0)
+        self._draw_epochs(run)
+        if len(steps):
+            self.status.setText(f"{run.name}: step {int(steps[-1]):,} · loss {run.loss.values[-1]:.4g}"
+                                f" · smoothed {run.smooth.values[-1]:.4g}")
+
+    def _epoch_curve(self, key: str, plot: pg.PlotItem, label: str, color: str, dash: bool = False
+                     ) -> pg.PlotDataItem:
+        item = self.epoch_curves.get(key)
+        if item is None:
+            item = _curve(plot, _pen(color, 2, dash=dash), label, symbol=True)
+            self.epoch_curves[key] = item
+            self._epoch_plots[key] = plot
+        return item
+
+    def _draw_epochs(self, run: RunRecord) -> None:
+        names = run.loss_names()
+        multi = len(names) > 1
+        tasks = {x["name"]: x.get("task") for x in run.info.get("losses", []) if isinstance(x, dict)}
+        regression = bool(tasks) and all(t == "regression" for t in tasks.values())
+        self.metric_plot.setTitle("Validation MAE" if regression else "Validation accuracy")
+        curves = [("train/loss", self.val_plot, "train", PALETTE[0], True),
+                  ("val/loss", self.val_plot, "validation", PALETTE[1], False)]
+        for i, name in enumerate(names):
+            color = PALETTE[(i + 3) % len(PALETTE)]
+            if multi:
+                curves.append((f"val/{name}/loss", self.val_plot, f"val {name}", color, False))
+            for metric in ("accuracy", "mae"):
+                curves.append((f"val/{name}/{metric}", self.metric_plot,
+                               f"{name} {metric}" if multi else metric, color, False))
+        for key, plot, label, color, dash in curves:
+            xs, ys = run.epoch_series(key)
+            if len(xs) or key in self.epoch_curves:
+                self._epoch_curve(key, plot, label, color, dash).setData(xs, ys)
+
+    # -- overlays of other runs ------------------------------------------------------
+    def set_overlays(self, runs: list[RunRecord]) -> None:
+        """Draw ``runs`` (finished runs from the history) thinly under the main run."""
+        for plot, item in self.overlay_items:
+            plot.removeItem(item)
+        self.overlay_items.clear()
+        for i, run in enumerate(runs):
+            color = PALETTE[(i + 5) % len(PALETTE)]
+            pen = _pen(color, 1.5, alpha=200)
+            for plot, xs, ys in ((self.loss_plot, run.steps.values, run.smooth.values),
+                                 (self.lr_plot, run.steps.values, run.lr.values),
+                                 (self.val_plot, *run.epoch_series("val/loss"))):
+                item = _curve(plot, pen)
+                item.setData(xs, ys)
+                item.setZValue(-1)
+                self.overlay_items.append((plot, item))
+            for name in run.loss_names():
+                for metric in ("accuracy", "mae"):
+                    xs, ys = run.epoch_series(f"val/{name}/{metric}")
+                    if len(xs):
+                        item = _curve(self.metric_plot, pen)
+                        item.setData(xs, ys)
+                        item.setZValue(-1)
+                        self.overlay_items.append((self.metric_plot, item))
+
+    def set_log_y(self, on: bool) -> None:
+        for plot in (self.loss_plot, self.val_plot):
+            plot.setLogMode(y=on)
+
+    # -- export ----------------------------------------------------------------------
+    def export_png(self, path: str | Path) -> Path:
+        """Render the four plots to a PNG file."""
+        from pyqtgraph.exporters import ImageExporter
+
+        exporter = ImageExporter(self.layout_widget.scene())
+        exporter.parameters()["width"] = max(800, self.layout_widget.width())
+        exporter.export(str(path))
+        return Path(path)
+
+    def export_csv(self, path: str | Path) -> tuple[Path, Path]:
+        """Per-step curves to ``path`` and per-epoch metrics to ``<stem>_epochs.csv``."""
+        path = Path(path)
+        run = self.run
+        epochs_path = path.with_name(f"{path.stem}_epochs.csv")
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["step", "loss", "smoothed_loss", "lr"])
+            if run is not None:
+                for row in zip(run.steps.values.astype(int), run.loss.values, run.smooth.values,
+                               run.lr.values, strict=True):
+                    writer.writerow([row[0], *(f"{v:.8g}" for v in row[1:])])
+        keys: list[str] = []
+        for e in run.epochs if run is not None else []:
+            keys += [k for k, v in e.items() if k not in keys and isinstance(v, int | float)]
+        with epochs_path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=keys, extrasaction="ignore")
+            writer.writeheader()
+            for e in run.epochs if run is not None else []:
+                writer.writerow({k: e.get(k, "") for k in keys})
+        return path, epochs_path
+
+    # -- for tests -------------------------------------------------------------------
+    def curve_data(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) held by a curve: ``raw``, ``smooth``, ``lr`` or a metric key."""
+        item = {"raw": self.raw, "smooth": self.smooth, "lr": self.lr}.get(key) or self.epoch_curves[key]
+        xs, ys = item.getOriginalDataset()
+        return (np.asarray(xs if xs is not None else []), np.asarray(ys if ys is not None else []))

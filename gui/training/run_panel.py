@@ -1,0 +1,69 @@
+"""Run controls: Train / Pause-Resume / Stop, a progress bar with samples/s and ETA, messages."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "–"
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class RunControls(QWidget):
+    """Buttons and progress of the current run (the controller drives the state)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.start_button = QPushButton("▶ Train")
+        self.start_button.setToolTip("Train the graph with these settings (F5)")
+        self.pause_button = QPushButton("❚❚ Pause")
+        self.pause_button.setToolTip("Pause between batches; Resume continues without losing state")
+        self.stop_button = QPushButton("■ Stop")
+        self.stop_button.setToolTip("Stop after the current batch; the weights so far are kept")
+        buttons = QHBoxLayout()
+        for b in (self.start_button, self.pause_button, self.stop_button):
+            buttons.addWidget(b)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("%p %")
+        self.speed = QLabel("Ready")
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.speed)
+        layout.addWidget(self.message)
+        self.set_state("idle")
+
+    def set_state(self, state: str) -> None:
+        """``idle``, ``running`` or ``paused``."""
+        running = state in ("running", "paused")
+        self.start_button.setEnabled(not running)
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        self.pause_button.setText("▶ Resume" if state == "paused" else "❚❚ Pause")
+
+    def show_message(self, text: str, error: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet("color: #c0392b;" if error else "")
+
+    def show_progress(self, done: int, total: int, samples_per_s: float, eta_s: float | None,
+                      epoch: int, epochs: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(min(done, total))
+        self.speed.setText(f"Epoch {epoch}/{epochs} · {samples_per_s:,.0f} samples/s · ETA {format_eta(eta_s)}")
