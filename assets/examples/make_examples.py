@@ -249,11 +249,11 @@ def multitask_digits() -> Project:
                   origin=(4 * STEP_X, STEP_Y), start=trunk)
     label = g.add_node("Input", "label", {"field": "label", "shape": [], "dtype": "int64"},
                        (4 * STEP_X, -2 * STEP_Y + 40))
-    loss = g.add_node("CrossEntropyLoss", "digit_loss", {"weight": 1.0}, (6 * STEP_X, -2 * STEP_Y + 40))
+    loss = g.add_node("CrossEntropyLoss", "digit_loss", {"weight": 1.0}, (5 * STEP_X, -2 * STEP_Y + 40))
     g.connect(digit[0].id, "out", loss.id, "prediction")
     g.connect(label.id, "out", loss.id, "target")
     rec_loss = g.add_node("MSELoss", "reconstruction_loss", {"weight": 2.0},
-                          (4 * STEP_X, 2 * STEP_Y))
+                          (7 * STEP_X, STEP_Y + 150))
     g.connect(recon[2].id, "out", rec_loss.id, "prediction")
     g.connect(image.id, "out", rec_loss.id, "target")
     return Project(
