@@ -205,6 +205,8 @@ def _write_torch_export(compiled: Any, examples: list[Any], title: str, cls: str
 
 
 def _write_onnx(compiled: Any, examples: list[Any], title: str, cls: str) -> bytes:
+    """The TorchScript-based exporter (fast, no extra dependencies); the dynamo-based
+    one when it cannot express an operator (e.g. AdaptiveAvgPool2d to a non-divisor size)."""
     import torch
 
     names = list(compiled.inputs) + list(compiled.outputs)
@@ -217,9 +219,32 @@ def _write_onnx(compiled: Any, examples: list[Any], title: str, cls: str) -> byt
                 output_names=list(compiled.outputs), dynamic_axes={n: {0: "batch"} for n in names},
                 opset_version=ONNX_OPSET, dynamo=False,
             )
+            return buf.getvalue()
         except Exception as err:  # noqa: BLE001 - exporter errors come in many types
-            raise ExportError(f"ONNX export failed: {_first_line(err)}") from None
-    return buf.getvalue()
+            log.info("TorchScript-based ONNX export failed (%s); trying the dynamo exporter", _first_line(err))
+            first = err
+        try:
+            return _onnx_dynamo(compiled, examples)
+        except Exception as err:  # noqa: BLE001
+            raise ExportError(f"ONNX export failed: {_first_line(first)} (the dynamo exporter also "
+                              f"failed: {_first_line(err)})") from None
+
+
+def _onnx_dynamo(compiled: Any, examples: list[Any]) -> bytes:
+    import tempfile
+
+    import torch
+
+    batch = torch.export.Dim("batch")
+    program = torch.onnx.export(
+        compiled.model, tuple(examples), input_names=list(compiled.inputs),
+        output_names=list(compiled.outputs), dynamic_shapes={n: {0: batch} for n in compiled.inputs},
+        dynamo=True, verbose=False,
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.onnx"
+        program.save(str(path))
+        return path.read_bytes()
 
 
 def _first_line(err: BaseException) -> str:

@@ -68,7 +68,34 @@ def module_params(module: Any) -> tuple[str, dict[str, Any]]:
     return kind, params
 
 
+def _transformer_activation(module: Any) -> str:
+    import torch.nn.functional as F
+
+    act = module.activation
+    for name, fn in (("relu", F.relu), ("gelu", F.gelu)):
+        if act is fn or type(act).__name__.lower() == name:
+            return name
+    raise Unmappable(f"{_class_path(module)} uses the activation {act!r}; Torchwire offers relu or gelu")
+
+
+# Parameters that are not plain attributes of the module, per kind.
+_READERS: dict[str, dict[str, Any]] = {
+    "MultiheadAttention": {"bias": lambda m: m.in_proj_bias is not None},
+    "TransformerEncoderLayer": {
+        "d_model": lambda m: m.self_attn.embed_dim,
+        "nhead": lambda m: m.self_attn.num_heads,
+        "dim_feedforward": lambda m: m.linear1.out_features,
+        "dropout": lambda m: m.dropout.p,
+        "activation": _transformer_activation,
+        "batch_first": lambda m: m.self_attn.batch_first,
+    },
+}
+
+
 def _read(module: Any, name: str, spec: LayerSpec) -> Any:
+    reader = _READERS.get(spec.kind, {}).get(name)
+    if reader is not None:
+        return reader(module)
     if name == "bias" and not isinstance(getattr(module, "bias", None), bool):
         return getattr(module, "bias", None) is not None
     if not hasattr(module, name):

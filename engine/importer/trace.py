@@ -64,7 +64,12 @@ def trace_module(module: Any, input_shapes: list[tuple[int, ...]], title: str) -
                                f"({', '.join(p.target for p in placeholders)}) but "
                                f"{len(input_shapes)} --input-shape were given")
     gen = torch.Generator().manual_seed(0)
-    examples = [torch.randn((EXAMPLE_BATCH, *s[1:]), generator=gen) for s in input_shapes]
+    examples = []
+    for placeholder, shape in zip(placeholders, input_shapes, strict=True):
+        size = (EXAMPLE_BATCH, *shape[1:])
+        vocab = _embedding_vocab(gm, placeholder)
+        examples.append(torch.randn(size, generator=gen) if vocab is None else
+                        torch.randint(0, vocab, size, generator=gen))
     shapes = ", ".join("×".join(map(str, e.shape)) for e in examples)
     try:
         with torch.no_grad():
@@ -104,6 +109,15 @@ def _trace(module: Any, title: str) -> Any:
                                "— Torchwire imports models whose forward has no data-dependent "
                                "control flow") from None
     return fx.GraphModule(module, graph, class_name=type(module).__name__)
+
+
+def _embedding_vocab(gm: Any, placeholder: Any) -> int | None:
+    """The smallest vocabulary of the Embeddings an input feeds (it holds ids), else None."""
+    import torch
+
+    sizes = [gm.get_submodule(u.target).num_embeddings for u in placeholder.users
+             if u.op == "call_module" and isinstance(gm.get_submodule(u.target), torch.nn.Embedding)]
+    return min(sizes) if sizes else None
 
 
 def _first_line(err: BaseException) -> str:
@@ -160,7 +174,9 @@ class _Builder:
         self.gm = gm
         self.title = title
         self.graph = Graph()
-        self.values: dict[Any, str] = {}  # fx node -> graph node id (port "out")
+        self.values: dict[Any, tuple[str, str]] = {}  # fx node -> (graph node id, output port)
+        # fx node -> (graph node id, index path) for a multi-output layer's tuple (LSTM, attention)
+        self.partial: dict[Any, tuple[str, tuple[int, ...]]] = {}
         self.problems: list[str] = []
         self.state_dict: dict[str, Any] = {}
         self.qualnames: dict[str, str] = {}
@@ -212,6 +228,8 @@ class _Builder:
 
     # -- the walk -------------------------------------------------------------
     def build(self, examples: list[Any]) -> None:
+        import torch
+
         nodes = list(self.gm.graph.nodes)
         output = nodes[-1]
         live = self._live(output)
@@ -220,9 +238,10 @@ class _Builder:
         inputs = iter(examples)
         for node in live_nodes:
             if node.op == "placeholder":
-                shape = list(next(inputs).shape[1:])
+                example = next(inputs)
+                dtype = "int64" if example.dtype == torch.int64 else "float32"
                 self._add(node, "Input", self._name(node.target),
-                          {"field": node.target, "shape": shape, "dtype": "float32"}, [])
+                          {"field": node.target, "shape": list(example.shape[1:]), "dtype": dtype}, [])
             elif node.op == "output":
                 self._outputs(node)
             elif node.op == "get_attr":
@@ -231,6 +250,8 @@ class _Builder:
             elif node.op == "call_module":
                 self._check_inplace(node)
                 self._module(node, module_names[node])
+            elif node.target is operator.getitem and node.args[0] in self.partial:
+                self._port(node)
             elif self._shape(node) is not None:
                 self._check_inplace(node)
                 self._call(node)
@@ -261,12 +282,14 @@ class _Builder:
             self._problem(node, f"changes {src.name} in place while {later[0].name} uses it later; "
                           "make it out-of-place (inplace=False)")
 
-    def _add(self, fx_node: Any, kind: str, name: str, params: dict[str, Any], inputs: list[Any]) -> None:
+    def _add(self, fx_node: Any, kind: str, name: str, params: dict[str, Any], inputs: list[Any]) -> str:
         node = self.graph.add_node(kind, name, params)
         ports = [p.name for p in get_spec(kind).input_ports(node.params)]
         for port, src in zip(ports, inputs, strict=True):
-            self.graph.connect(self.values[src], "out", node.id, port)
-        self.values[fx_node] = node.id
+            src_id, src_port = self.values[src]
+            self.graph.connect(src_id, src_port, node.id, port)
+        self.values[fx_node] = (node.id, "out")
+        return node.id
 
     def _module(self, node: Any, name: str) -> None:
         module = self.gm.get_submodule(node.target)
@@ -275,19 +298,43 @@ class _Builder:
         except Unmappable as err:
             self._problem(node, f"module {node.target}: {err}", module)
             return
-        if node.kwargs or len(node.args) != 1 or self._shape(node.args[0]) is None:
-            self._problem(node, f"module {node.target} is called with extra arguments", module)
+        ports = get_spec(kind).input_ports(params)
+        if node.kwargs or len(node.args) != len(ports) or any(self._shape(a) is None for a in node.args):
+            self._problem(node, f"module {node.target} is called with arguments other than "
+                          f"{len(ports)} tensor(s)", module)
             return
-        if node.args[0] not in self.values:
-            return  # its input could not be imported (already reported)
+        if any(a not in self.values for a in node.args):
+            return  # an input could not be imported (already reported)
         try:
-            self._add(node, kind, name, params, [node.args[0]])
+            node_id = self._add(node, kind, name, params, list(node.args))
         except Exception as err:  # noqa: BLE001 - ParamError/GraphError from the graph model
             self._problem(node, f"module {node.target}: {err}", module)
             return
+        if any(p.path for p in get_spec(kind).outputs):
+            del self.values[node]
+            self.partial[node] = (node_id, ())
         for key, value in module.state_dict().items():
             self.state_dict[f"{name}.{key}"] = value.detach()
         self.qualnames[node.target] = name
+
+    def _port(self, node: Any) -> None:
+        """``out[0]`` / ``out[1][0]`` on a multi-output layer: the output port with that path."""
+        node_id, path = self.partial[node.args[0]]
+        index = node.args[1]
+        if not isinstance(index, int):
+            self._problem(node, f"indexes the output of {node.args[0].name} with {index!r}")
+            return
+        path = (*path, index)
+        ports = self.graph.node(node_id).spec.outputs
+        for port in ports:
+            if port.path == path:
+                self.values[node] = (node_id, port.name)
+                return
+        if any(port.path[:len(path)] == path for port in ports):
+            self.partial[node] = (node_id, path)
+        else:
+            self._problem(node, f"uses part {list(path)} of {node.args[0].name}'s result, which "
+                          f"Torchwire's layer does not offer")
 
     def _call(self, node: Any) -> None:
         try:
@@ -332,7 +379,8 @@ class _Builder:
                 self._problem(node, f"returns {key}, which is not a tensor")
             elif src in self.values:
                 out = self.graph.add_node("Output", self._name(str(key)))
-                self.graph.connect(self.values[src], "out", out.id, "x")
+                src_id, src_port = self.values[src]
+                self.graph.connect(src_id, src_port, out.id, "x")
                 self.outputs.append(out.name)
 
 

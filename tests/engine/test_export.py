@@ -19,6 +19,9 @@ from engine.export import FORMATS, WeightsMismatchError, export_model, load_snip
 from engine.graph import Graph
 from engine.project import Project, save_project
 
+# torch.jit.load is deprecated in favour of torch.export, but TorchScript is still a format users ask for.
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated:FutureWarning")
+
 
 def cnn_graph(with_loss: bool = True) -> Graph:
     """image -> conv1 -> relu1 -> (conv2 + relu1) -> pool -> Reshape -> fc -> logits (+ a loss)."""
@@ -119,6 +122,18 @@ def test_onnx_in_onnxruntime(setup, tmp_path: Path) -> None:
     (got,) = session.run(None, {"image": x.numpy()})
     with torch.no_grad():
         assert (torch.from_numpy(got) - model(x)).abs().max().item() <= 1e-5
+
+
+def test_onnx_falls_back_to_the_dynamo_exporter(tmp_path: Path) -> None:
+    ort = pytest.importorskip("onnxruntime")
+    g = Graph()  # 7×7 -> 2×2 adaptive pooling: the TorchScript-based exporter cannot express it
+    chain(g, [add(g, "Input", "x", shape=[2, 7, 7]), add(g, "AdaptiveAvgPool2d", "pool", output_size=[2, 2]),
+              add(g, "Output", "y")])
+    out = export_model(g, None, "onnx", tmp_path / "pool.onnx")
+    x = torch.randn(3, 2, 7, 7)
+    (got,) = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(None, {"x": x.numpy()})
+    with torch.no_grad():
+        assert (torch.from_numpy(got) - compile_graph(g).model(x)).abs().max().item() <= 1e-5
 
 
 _RUNNER = textwrap.dedent("""

@@ -101,6 +101,24 @@ MODELS = textwrap.dedent('''
             return {"logits": self.fc(torch.cat([h * g, h], dim=1)), "features": h}
 
 
+    class Seq(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(50, 8)
+            self.lstm = nn.LSTM(8, 6, batch_first=True)
+            self.gru = nn.GRU(6, 6, num_layers=2, batch_first=True)
+            self.attn = nn.MultiheadAttention(6, 2, batch_first=True)
+            self.enc = nn.TransformerEncoderLayer(6, 2, 16, batch_first=True)
+            self.head = nn.Linear(6, 3)
+
+        def forward(self, ids):
+            out, (h, c) = self.lstm(self.embed(ids))
+            y, _ = self.gru(out)
+            a, w = self.attn(y, y, y)
+            z = self.enc(a).transpose(1, 2).contiguous()
+            return self.head(z.permute(0, 2, 1)), c
+
+
     class Odd(nn.Module):
         def __init__(self):
             super().__init__()
@@ -174,6 +192,23 @@ def test_seed_networks_round_trip(models_file: Path, name: str, shape: tuple[int
     original = build(models_file, name)
     randomise(original)
     assert_round_trip(original, result, torch.randn(3, *shape[1:]))
+
+
+def test_sequence_model_with_multi_output_layers(models_file: Path) -> None:
+    result = import_model(f"{models_file}:Seq", [(1, 7)])
+    graph = result.project.graph
+    assert graph.by_name("ids").params["dtype"] == "int64"  # it feeds an Embedding
+    ports = {(graph.node(e.src).name, e.src_port, graph.node(e.dst).name) for e in graph.edges}
+    assert {("lstm", "output", "gru"), ("gru", "output", "attn"), ("attn", "out", "enc"),
+            ("lstm", "c_n", "out1")} <= ports
+    assert graph.by_name("enc").params["dim_feedforward"] == 16
+    original = build(models_file, "Seq").eval()
+    model = compile_graph(graph).model.eval()
+    model.load_state_dict(rename_state_dict(original.state_dict(), result.names))
+    ids = torch.randint(0, 50, (3, 7))
+    with torch.no_grad():
+        got, want = model(ids), original(ids)
+    assert torch.equal(got["out0"], want[0]) and torch.equal(got["out1"], want[1])
 
 
 def test_mapping_details(models_file: Path) -> None:
