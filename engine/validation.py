@@ -41,7 +41,8 @@ def data_issues(project: Project) -> tuple[list[Issue], InputShapes | None]:
                                 f"{node.name} (Input) is bound to field '{field}', which the dataset "
                                 f"does not have — choose one of: {names}"))
             continue
-        shapes[node.name] = (tuple(info.shape), info.dtype)
+        # the trainer casts each field to the Input node's dtype, so check with that
+        shapes[node.name] = (tuple(info.shape), node.params["dtype"])
         own = tuple(node.params["shape"])
         if own != tuple(info.shape):
             issues.append(Issue(node.name, "out", "data_shape",

@@ -240,29 +240,25 @@ def resnet18_cifar10() -> Project:
 
 def multitask_digits() -> Project:
     g = Graph()
-    image, _, _, trunk = chain(g, _image([1, 8, 8]), ("Flatten", "flatten", {}),
-                               ("Linear", "shared", {"out_features": 64}), ("ReLU", "trunk", {}))
+    _, _, _, trunk = chain(g, _image([1, 8, 8]), ("Flatten", "flatten", {}),
+                           ("Linear", "shared", {"out_features": 64}), ("ReLU", "trunk", {}))
     digit = chain(g, ("Linear", "digit_head", {"out_features": 10}), ("Output", "digit", {}),
                   origin=(4 * STEP_X, -STEP_Y), start=trunk)
-    recon = chain(g, ("Linear", "decoder", {"out_features": 64}), ("Sigmoid", "pixels", {}),
-                  ("Reshape", "reconstruction", {"shape": [1, 8, 8]}), ("Output", "decoded", {}),
-                  origin=(4 * STEP_X, STEP_Y), start=trunk)
-    label = g.add_node("Input", "label", {"field": "label", "shape": [], "dtype": "int64"},
-                       (4 * STEP_X, -2 * STEP_Y + 40))
-    loss = g.add_node("CrossEntropyLoss", "digit_loss", {"weight": 1.0}, (5 * STEP_X, -2 * STEP_Y + 40))
-    g.connect(digit[0].id, "out", loss.id, "prediction")
-    g.connect(label.id, "out", loss.id, "target")
-    rec_loss = g.add_node("MSELoss", "reconstruction_loss", {"weight": 2.0},
-                          (7 * STEP_X, STEP_Y + 150))
-    g.connect(recon[2].id, "out", rec_loss.id, "prediction")
-    g.connect(image.id, "out", rec_loss.id, "target")
+    parity = chain(g, ("Linear", "parity_head", {"out_features": 2}), ("Output", "odd_even", {}),
+                   origin=(4 * STEP_X, STEP_Y), start=trunk)
+    for head, field, weight, y in ((digit[0], "label", 1.0, -2 * STEP_Y + 40),
+                                   (parity[0], "parity", 0.5, 2 * STEP_Y - 40)):
+        target = g.add_node("Input", field, {"field": field, "shape": [], "dtype": "int64"},
+                            (4 * STEP_X, y))
+        loss = g.add_node("CrossEntropyLoss", f"{field}_loss", {"weight": weight}, (5 * STEP_X, y))
+        g.connect(head.id, "out", loss.id, "prediction")
+        g.connect(target.id, "out", loss.id, "target")
     return Project(
         graph=g, name="Multi-task digits",
         description="Multi-task learning on the bundled 8×8 digits: one shared trunk (Flatten -> "
                     "Linear(64, 64) -> ReLU) feeds two heads — which digit (cross-entropy, weight 1) "
-                    "and a reconstruction of the image itself (mean squared error, weight 2). Each "
-                    "Loss node's weight sets its share of the total; both losses and the digit "
-                    "accuracy are plotted.",
+                    "and whether it is odd or even (cross-entropy, weight 0.5). Each Loss node's "
+                    "weight sets its share of the total; both losses and both accuracies are plotted.",
         data=DataConfig(source="bundled", name="digits", val_fraction=0.2),
         training=TrainConfig(epochs=20, batch_size=32, optimizer="adam", lr=0.003),
     )

@@ -32,7 +32,7 @@ def _base_fields(config: DataConfig, base_dir: Path | None) -> dict[str, FieldIn
     if config.source == "bundled":
         return bundled_fields(config.name)
     if config.source in ("mnist", "fashion_mnist"):
-        return describe_idx(config)
+        return describe_idx(config, base_dir)
     if config.source == "cifar10":
         return describe_cifar10(config, base_dir)
     if config.source == "image_folder":

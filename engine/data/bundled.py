@@ -30,14 +30,16 @@ _CANCER_COLUMNS = [f"{stat} {what}" if stat != "error" else f"{what} error"
 
 #: Fields of every bundled set, known without opening the files (kept in step by a test).
 _FIELDS: dict[str, dict[str, FieldInfo]] = {
-    "digits": {"image": FieldInfo("image", (1, 8, 8), "float32"), "label": label_field(_DIGITS)},
+    "digits": {"image": FieldInfo("image", (1, 8, 8), "float32"), "label": label_field(_DIGITS),
+               "parity": label_field(["even", "odd"])},
     "iris": {"features": FieldInfo("features", (4,), "float32", column_names=_IRIS_COLUMNS),
              "label": label_field(["setosa", "versicolor", "virginica"])},
     "wine": {"features": FieldInfo("features", (13,), "float32", column_names=_WINE_COLUMNS),
              "label": label_field(["class_0", "class_1", "class_2"])},
     "breast_cancer": {"features": FieldInfo("features", (30,), "float32", column_names=_CANCER_COLUMNS),
                       "label": label_field(["malignant", "benign"])},
-    "mnist_subset": {"image": FieldInfo("image", (1, 28, 28), "float32"), "label": label_field(_DIGITS)},
+    "mnist_subset": {"image": FieldInfo("image", (1, 28, 28), "float32"), "label": label_field(_DIGITS),
+                     "parity": label_field(["even", "odd"])},
     "house_prices": {"features": FieldInfo("features", (5,), "float32",
                                            column_names=["area_m2", "bedrooms", "age_years",
                                                          "distance_km", "lot_m2"]),
@@ -107,6 +109,8 @@ def load_bundled(name: str) -> Loaded:
         columns["features"] = arrays["features"].astype(np.float32, copy=False)
     if "labels" in arrays:
         columns["label"] = arrays["labels"].astype(np.int64, copy=False)
+        if "parity" in fields:  # digit sets: a second task for multi-task examples
+            columns["parity"] = columns["label"] % 2
     if "targets" in arrays:
         columns["target"] = arrays["targets"].astype(np.float32, copy=False).reshape(-1, 1)
     tensors = tensors_from_numpy(columns)

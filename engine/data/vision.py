@@ -98,6 +98,12 @@ def _download(config: DataConfig, root: Path, label: str, splits: list[str]) -> 
                         "the files there yourself and turn download off") from err
 
 
+def _missing_idx(label: str, cls_name: str, root: Path, splits: list[str]) -> DataError:
+    wanted = ", ".join(s for split in splits for s in _MNIST_FILES[split])
+    return DataError(f"{label} files not found in {root / cls_name / 'raw'} — point data.root to the "
+                     f"folder that holds {cls_name}/raw ({wanted}, optionally .gz), or enable download")
+
+
 def load_idx(config: DataConfig, base_dir: Path | None) -> Loaded:
     """MNIST or Fashion-MNIST (``config.source``) from idx-ubyte files."""
     cls_name, label, classes = _IDX[config.source]
@@ -108,9 +114,7 @@ def load_idx(config: DataConfig, base_dir: Path | None) -> Loaded:
         _download(config, root, label, splits)
         folder = _idx_folder(root, cls_name, splits)
     if folder is None:
-        wanted = ", ".join(s for split in splits for s in _MNIST_FILES[split])
-        raise DataError(f"{label} files not found in {root / cls_name / 'raw'} — point data.root to the "
-                        f"folder that holds {cls_name}/raw ({wanted}, optionally .gz), or enable download")
+        raise _missing_idx(label, cls_name, root, splits)
     sets = []
     for split in splits:
         img_path, lab_path = (_find_file(folder, stem) for stem in _MNIST_FILES[split])
@@ -126,9 +130,19 @@ def load_idx(config: DataConfig, base_dir: Path | None) -> Loaded:
                   f"{label} from {folder}")
 
 
-def describe_idx(config: DataConfig) -> dict[str, FieldInfo]:
-    """Fields of MNIST / Fashion-MNIST without reading the files."""
-    return image_fields((1, 28, 28), _IDX[config.source][2])
+def describe_idx(config: DataConfig, base_dir: Path | None = None) -> dict[str, FieldInfo]:
+    """Fields of MNIST / Fashion-MNIST without reading the files.
+
+    Raises:
+        DataError: the files are not there and download is off (names the folder).
+    """
+    cls_name, label, classes = _IDX[config.source]
+    if not config.download:
+        root = _idx_root(config, base_dir, label)
+        splits = ["train", "test"] if config.use_test_split else ["train"]
+        if _idx_folder(root, cls_name, splits) is None:
+            raise _missing_idx(label, cls_name, root, splits)
+    return image_fields((1, 28, 28), classes)
 
 
 # ---------------------------------------------------------------- CIFAR-10
@@ -192,6 +206,12 @@ def _cifar_classes(folder: Path) -> list[str]:
     return list(_CIFAR_CLASSES)
 
 
+def _missing_cifar(root: Path) -> DataError:
+    return DataError(f"CIFAR-10 files not found in {root / 'cifar-10-batches-py'} — point data.root to "
+                     "the folder that holds cifar-10-batches-py (data_batch_1…5, test_batch), "
+                     "or enable download")
+
+
 def load_cifar10(config: DataConfig, base_dir: Path | None) -> Loaded:
     """CIFAR-10 from ``<root>/cifar-10-batches-py`` (data_batch_1..5, test_batch)."""
     root = resolve_root(config.root, base_dir, "CIFAR-10 files")
@@ -200,9 +220,7 @@ def load_cifar10(config: DataConfig, base_dir: Path | None) -> Loaded:
         _download(config, root, "CIFAR-10", ["train", "test"] if config.use_test_split else ["train"])
         folder = _cifar_folder(root)
     if folder is None:
-        raise DataError(f"CIFAR-10 files not found in {root / 'cifar-10-batches-py'} — point data.root to "
-                        "the folder that holds cifar-10-batches-py (data_batch_1…5, test_batch), "
-                        "or enable download")
+        raise _missing_cifar(root)
     train = _load_batches(sorted(folder.glob("data_batch_[0-9]*")))
     test = None
     if config.use_test_split:
@@ -215,8 +233,10 @@ def load_cifar10(config: DataConfig, base_dir: Path | None) -> Loaded:
 def describe_cifar10(config: DataConfig, base_dir: Path | None) -> dict[str, FieldInfo]:
     """Fields of CIFAR-10 (class names from batches.meta when it is there)."""
     classes = list(_CIFAR_CLASSES)
-    if config.root.strip():
-        folder = _cifar_folder(resolve_root(config.root, base_dir, "CIFAR-10 files"))
-        if folder is not None:
-            classes = _cifar_classes(folder)
+    root = resolve_root(config.root, base_dir, "CIFAR-10 files")
+    folder = _cifar_folder(root)
+    if folder is not None:
+        classes = _cifar_classes(folder)
+    elif not config.download:
+        raise _missing_cifar(root)
     return image_fields((3, 32, 32), classes)

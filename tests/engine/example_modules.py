@@ -52,13 +52,11 @@ class MultiTask(nn.Module):
         self.shared = nn.Linear(64, 64)
         self.trunk = nn.ReLU()
         self.digit_head = nn.Linear(64, 10)
-        self.decoder = nn.Linear(64, 64)
-        self.pixels = nn.Sigmoid()
+        self.parity_head = nn.Linear(64, 2)
 
     def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         h = self.trunk(self.shared(self.flatten(image)))
-        decoded = self.pixels(self.decoder(h)).reshape(-1, 1, 8, 8)
-        return {"digit": self.digit_head(h), "decoded": decoded}
+        return {"digit": self.digit_head(h), "odd_even": self.parity_head(h)}
 
 
 class Gan(nn.Module):

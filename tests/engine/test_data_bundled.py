@@ -22,11 +22,11 @@ from engine.data import (
 from engine.data.bundled import load_arrays
 
 EXPECTED = {  # name: (samples, {field: shape})
-    "digits": (1797, {"image": (1, 8, 8), "label": ()}),
+    "digits": (1797, {"image": (1, 8, 8), "label": (), "parity": ()}),
     "iris": (150, {"features": (4,), "label": ()}),
     "wine": (178, {"features": (13,), "label": ()}),
     "breast_cancer": (569, {"features": (30,), "label": ()}),
-    "mnist_subset": (10000, {"image": (1, 28, 28), "label": ()}),
+    "mnist_subset": (10000, {"image": (1, 28, 28), "label": (), "parity": ()}),
     "house_prices": (200, {"features": (5,), "target": (1,)}),
 }
 
@@ -94,7 +94,7 @@ def test_dataloader_fast_path_and_default_collate_agree() -> None:
     bundle = build_datasets(DataConfig(name="digits", limit=100))
     fast = next(iter(DataLoader(bundle.train, batch_size=16, collate_fn=collate)))
     plain = next(iter(DataLoader(bundle.train, batch_size=16)))
-    assert fast.keys() == plain.keys() == {"image", "label"}
+    assert fast.keys() == plain.keys() == {"image", "label", "parity"}
     assert fast["image"].shape == (16, 1, 8, 8) and fast["label"].shape == (16,)
     for key in fast:
         assert torch.equal(fast[key], plain[key])
@@ -113,3 +113,10 @@ def test_import_is_torch_free() -> None:
             "from engine.data.config import DataConfig; DataConfig(); "
             "assert 'torch' not in sys.modules and 'PySide6' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_digit_sets_carry_parity_for_multi_task() -> None:
+    bundle = build_datasets(DataConfig(name="digits", val_fraction=0.2))
+    item = bundle.train[0]
+    assert int(item["parity"]) == int(item["label"]) % 2
+    assert bundle.fields["parity"].class_names == ["even", "odd"]

@@ -32,9 +32,6 @@ from engine.validation import data_issues
 STEMS = list(ORDER)
 SUPERVISED = [s for s in STEMS if s != "gan_digits"]
 CIFAR = ("lenet5_cifar10", "resnet18_cifar10")
-DTYPE_BUG = pytest.mark.xfail(strict=True, reason=(
-    "engine/validation.py data_issues binds the dataset's dtype (int64 label) instead of the Input "
-    "node's (float32), unlike the trainer's bind_inputs; BCEWithLogitsLoss then fails shape inference"))
 
 
 def write_cifar(root: Path, n: int = 16) -> None:
@@ -96,8 +93,7 @@ def test_json_files_match_make_examples() -> None:
 
 # ---------------------------------------------------------------- per example
 
-@pytest.mark.parametrize("stem", [pytest.param(s, marks=DTYPE_BUG) if s == "logistic_regression" else s
-                                  for s in STEMS])
+@pytest.mark.parametrize("stem", STEMS)
 def test_loads_and_validates(stem: str, tmp_path: Path) -> None:
     project = project_for(stem, tmp_path)
     issues, shapes = data_issues(project)
@@ -107,9 +103,6 @@ def test_loads_and_validates(stem: str, tmp_path: Path) -> None:
     assert problems == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine/data/vision.py describe_cifar10 does not check that the folder exists, so "
-    "validation cannot name the missing CIFAR-10 data before training"))
 @pytest.mark.parametrize("stem", CIFAR)
 def test_missing_cifar_is_named_by_validation(stem: str, tmp_path: Path) -> None:
     project = open_example(stem)
