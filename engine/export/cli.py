@@ -15,9 +15,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="trained weights: .safetensors, .pt state_dict or a training checkpoint "
                              "(default: the untrained model, with a warning)")
     parser.add_argument("--format", "-f", dest="fmt", choices=list(FORMATS), default="safetensors",
-                        help="; ".join(f"{k}: {v[1]}" for k, v in FORMATS.items()))
+                        metavar="F", help="output format (default: safetensors; see below)")
     parser.add_argument("-o", "--output", metavar="OUT",
                         help="output file (default: the project's name with the format's suffix)")
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    width = max(map(len, FORMATS))
+    parser.epilog = "formats:\n" + "\n".join(f"  {name:<{width}}  {desc} ({suffix})"
+                                              for name, (suffix, desc) in FORMATS.items())
 
 
 def run(args: argparse.Namespace) -> int:

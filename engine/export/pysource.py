@@ -54,7 +54,6 @@ def python_source(compiled: Any, class_name: str, title: str = "") -> str:
         init=body,
         forward=forward,
         usage=_usage(compiled),
-        inputs=_example_inputs(compiled),
     )
 
 
@@ -95,15 +94,6 @@ def load_model(weights_path=None):
         model.load_state_dict(state_dict)
     return model.eval()
 
-
-if __name__ == "__main__":
-    import sys
-
-    model = load_model(sys.argv[1] if len(sys.argv) > 1 else None)
-    print(model)
-    with torch.no_grad():
-        out = model({inputs})
-    print({{k: tuple(v.shape) for k, v in out.items()}} if isinstance(out, dict) else tuple(out.shape))
 '''
 
 
@@ -113,17 +103,6 @@ def _usage(compiled: Any) -> str:
                        f"{compiled.dtypes.get(n, 'float32')}" for n in compiled.inputs)
     result = "dict of " + ", ".join(compiled.outputs) if len(compiled.outputs) > 1 else "a tensor"
     return f"out = model({args})  # {shapes} -> {result}"
-
-
-def _example_inputs(compiled: Any) -> str:
-    parts = []
-    for n in compiled.inputs:
-        shape = ", ".join(map(str, (2, *compiled.sample_shapes.get(n, ()))))
-        if compiled.dtypes.get(n) == "int64":
-            parts.append(f"torch.zeros({shape}, dtype=torch.long)")
-        else:
-            parts.append(f"torch.randn({shape})")
-    return ", ".join(parts)
 
 
 # -- __init__ -----------------------------------------------------------------------
