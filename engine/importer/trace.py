@@ -8,6 +8,7 @@ cannot be mapped is collected and reported together, with its source location.
 
 from __future__ import annotations
 
+import inspect
 import operator
 import os
 import re
@@ -56,7 +57,8 @@ def trace_module(module: Any, input_shapes: list[tuple[int, ...]], title: str) -
 
     module.eval()
     gm = _trace(module, title)
-    placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
+    # Placeholders with a default are optional arguments fixed at their defaults while tracing.
+    placeholders = [n for n in gm.graph.nodes if n.op == "placeholder" and not n.args]
     if len(input_shapes) == 1 and len(placeholders) > 1:
         input_shapes = input_shapes * len(placeholders)
     if len(input_shapes) != len(placeholders):
@@ -102,8 +104,14 @@ def _trace(module: Any, title: str) -> Any:
 
     tracer = Tracer()
     tracer.record_stack_traces = True
+    try:  # optional forward arguments keep their defaults (e.g. mask=None)
+        signature = inspect.signature(module.forward)
+        concrete = {name: p.default for name, p in signature.parameters.items()
+                    if p.default is not inspect.Parameter.empty}
+    except (TypeError, ValueError):
+        concrete = {}
     try:
-        graph = tracer.trace(module)
+        graph = tracer.trace(module, concrete_args=concrete or None)
     except Exception as err:  # noqa: BLE001 - fx raises TraceError, TypeError, user errors, ...
         raise ModelImportError(f"cannot trace {title} with torch.fx{_where_tb(err)}: {_first_line(err)} "
                                "— Torchwire imports models whose forward has no data-dependent "
@@ -237,7 +245,9 @@ class _Builder:
         module_names = self._module_names(live_nodes)
         inputs = iter(examples)
         for node in live_nodes:
-            if node.op == "placeholder":
+            if node.op == "placeholder" and node.args:
+                self._problem(node, f"uses the optional argument {node.target} beyond its default")
+            elif node.op == "placeholder":
                 example = next(inputs)
                 dtype = "int64" if example.dtype == torch.int64 else "float32"
                 self._add(node, "Input", self._name(node.target),
