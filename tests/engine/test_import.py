@@ -132,6 +132,18 @@ MODELS = textwrap.dedent('''
             return self.shuffle(x)
 
 
+    class Shared(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+            self.shared = nn.Linear(4, 4)
+
+        def forward(self, x):
+            y = self.fc(x)
+            z = F.relu(y, inplace=True)
+            return z + y + self.shared(self.shared(z))
+
+
     class Branchy(nn.Module):
         def forward(self, x):
             if x.sum() > 0:
@@ -244,6 +256,12 @@ def test_unmappable_parts_are_listed_with_locations(models_file: Path, tmp_path:
     assert f"{models_file}:" in text  # file:line of each offending call
     assert main(main_args) == 1
     assert not out.exists()
+
+    with pytest.raises(ModelImportError) as info:
+        import_model(f"{models_file}:Shared", [(1, 4)])
+    text = str(info.value)
+    assert "shared (Linear) is called 2 times, sharing its weights" in text
+    assert "relu: changes fc in place while add uses it later" in text
 
 
 def test_untraceable_and_unsupported_specs(models_file: Path, tmp_path: Path) -> None:
