@@ -125,8 +125,8 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def shard_indices(n: int, seed: int, epoch: int, shuffle: bool, info: DistInfo) -> list[int]:
-    """This process's sample order for ``epoch``: a seeded permutation, sharded by rank.
+def shard_indices(n: int, seed: int, epoch: int, shuffle: bool, info: DistInfo) -> torch.Tensor:
+    """This process's sample order for ``epoch`` (int64 indices): a seeded permutation, sharded by rank.
 
     Alone, it is ``randperm(n)`` from a generator seeded with ``seed + epoch`` (so
     an epoch's order does not depend on what ran before, and resuming is exact).
@@ -138,16 +138,16 @@ def shard_indices(n: int, seed: int, epoch: int, shuffle: bool, info: DistInfo) 
         sampler = DistributedSampler(range(n), num_replicas=info.world_size, rank=info.rank,
                                      shuffle=shuffle, seed=seed, drop_last=False)
         sampler.set_epoch(epoch)
-        return list(sampler)
+        return torch.tensor(list(sampler), dtype=torch.int64)
     if not shuffle:
-        return list(range(n))
+        return torch.arange(n)
     generator = torch.Generator().manual_seed(seed + epoch)
-    return torch.randperm(n, generator=generator).tolist()
+    return torch.randperm(n, generator=generator)
 
 
-def eval_indices(n: int, info: DistInfo) -> list[int]:
+def eval_indices(n: int, info: DistInfo) -> torch.Tensor:
     """This process's share of an evaluation set: every sample exactly once over all ranks."""
-    return list(range(info.rank, n, info.world_size))
+    return torch.arange(info.rank, n, info.world_size)
 
 
 __all__ = ["DistInfo", "eval_indices", "init_distributed", "launched_by_torchrun", "resolve_device",

@@ -19,7 +19,7 @@ import contextlib
 import importlib
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -57,11 +57,12 @@ class RecipeContext:
 class StepOutput:
     """What one train or eval step hands back to the loop (tensors stay on the device).
 
-    ``losses`` is the 1-D vector ``[total, *per-task losses]`` in :attr:`Recipe.tasks`
-    order, detached. ``predictions``/``targets`` feed accuracy and errors, keyed by task name.
+    ``losses`` is ``[total, *per-task losses]`` in :attr:`Recipe.tasks` order: a 1-D
+    tensor or a sequence of 0-d tensors (stacked once with the metric statistics).
+    ``predictions``/``targets`` feed accuracy and errors, keyed by task name.
     """
 
-    losses: torch.Tensor
+    losses: torch.Tensor | Sequence[torch.Tensor]
     batch_size: int
     predictions: dict[str, torch.Tensor] = field(default_factory=dict)
     targets: dict[str, torch.Tensor] = field(default_factory=dict)
@@ -274,30 +275,31 @@ class SupervisedRecipe(Recipe):
         return [batch[field].to(self._device, dtype, non_blocking=self._non_blocking)
                 for field, dtype in self.bindings]
 
-    def _total(self, losses: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    def _total(self, losses: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+        """``[weighted total, *losses]``; one Loss node of weight 1 is its own total."""
         values = [losses[t.name].float() for t in self.tasks]
         if self._single:
-            total = values[0]
-        else:
-            total = sum((w * v for w, v in zip(self.weights, values, strict=True)),
-                        start=torch.zeros((), device=values[0].device))
-        return total, torch.stack([total, *values]).detach()
+            return [values[0], *values]
+        total = values[0] * self.weights[0]
+        for w, v in zip(self.weights[1:], values[1:], strict=True):
+            total = total + w * v
+        return [total, *values]
 
     def train_step(self, batch: Batch, tools: StepTools) -> StepOutput:
         args = self._args(batch)
         tools.zero_grad("model")
         with tools.autocast():
             out = self.step_module(*args)
-        total, vector = self._total(out["losses"])
-        tools.backward(total)
+        losses = self._total(out["losses"])
+        tools.backward(losses[0])
         tools.step("model")
-        return StepOutput(vector, len(args[0]) if args else 0, out["predictions"], out["targets"])
+        return StepOutput(losses, len(args[0]) if args else 0, out["predictions"], out["targets"])
 
     def eval_step(self, batch: Batch) -> StepOutput:
         args = self._args(batch)
         out = self.net(*args)  # never the DDP wrapper: no collectives in evaluation
-        _, vector = self._total(out["losses"])
-        return StepOutput(vector, len(args[0]) if args else 0, out["predictions"], out["targets"])
+        return StepOutput(self._total(out["losses"]), len(args[0]) if args else 0,
+                          out["predictions"], out["targets"])
 
 
 RECIPES: dict[str, type[Recipe]] = {"supervised": SupervisedRecipe}

@@ -92,6 +92,14 @@ class TrainResult:
         return asdict(self)
 
 
+def _loss_vector(losses: torch.Tensor | Sequence[torch.Tensor]) -> torch.Tensor:
+    """``[total, *task losses]`` as one detached float vector (one op)."""
+    with torch.no_grad():
+        if isinstance(losses, torch.Tensor):
+            return losses.detach().float()
+        return torch.stack(list(losses)).float()
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python's, NumPy's and torch's global generators (all devices)."""
     random.seed(seed)
@@ -352,13 +360,13 @@ class Trainer:
                     self._stop.set()
             if not math.isfinite(values[0]):
                 raise _NonFinite(values[0], epoch, batch_no, step)
-            acc.add_losses(values, n)  # under DDP: global mean × local count, summed at epoch end
+            losses = dict(zip(names, values[1:], strict=True))
+            acc.add_losses(values, n)  # under DDP: global means × local counts, summed at epoch end
             now = time.perf_counter()
             busy += now - last
             speed = n * world / max(now - last, 1e-9)
             last = now
-            cb.fire("on_batch_end", step, epoch, batch_no, values[0],
-                    dict(zip(names, values[1:], strict=True)), batch_lr, speed)
+            cb.fire("on_batch_end", step, epoch, batch_no, values[0], losses, batch_lr, speed)
 
         completed = True
         for batch_no, batch in enumerate(self._batches(self.data.train, indices, epoch), 1):
@@ -369,10 +377,9 @@ class Trainer:
             tools.finish()
             self.global_step += 1
             acc.add_predictions(out.predictions, out.targets)
-            vector = out.losses
+            vector = _loss_vector(out.losses)
             if ddp:  # one collective: mean losses of all ranks, plus a vote to stop
-                vote = torch.ones(1, device=vector.device) if self._stop.is_set() \
-                    else torch.zeros(1, device=vector.device)
+                vote = torch.full((1,), float(self._stop.is_set()), device=vector.device)
                 vector = torch.cat([vector / world, vote])
                 torch.distributed.all_reduce(vector)
             item = (batch_no, self.global_step, vector, out.batch_size, lr)
@@ -408,29 +415,31 @@ class Trainer:
         with torch.no_grad(), self.tools.autocast():
             for batch in self._batches(self.data.val, indices, 0):
                 out = recipe.eval_step(batch)
-                acc.add_losses(out.losses, out.batch_size)
+                acc.add_losses(_loss_vector(out.losses), out.batch_size)
                 acc.add_predictions(out.predictions, out.targets)
         if self.dist.enabled:
             acc.all_reduce(self.dist.all_reduce)
         return acc.compute("val")
 
-    def _batches(self, dataset: Any, indices: Sequence[int], epoch: int) -> Iterator[Any]:
+    def _batches(self, dataset: Any, indices: torch.Tensor, epoch: int) -> Iterator[Any]:
         """Batches of ``dataset`` in ``indices`` order.
 
         In-process datasets with ``__getitems__`` (Torchwire's in-memory sets) fetch each
-        batch with one call; otherwise, or with workers, a DataLoader does the work.
+        batch with one call (Torchwire's own tensor sets get the indices as a tensor);
+        otherwise, or with workers, a DataLoader does the work.
         """
-        from ..data import collate
+        from ..data.datasets import TensorDictDataset, collate
 
         size = self.config.batch_size
         workers = self.config.num_workers
         if workers == 0 and hasattr(dataset, "__getitems__"):
-            for i in range(0, len(indices), size):
-                yield collate(dataset.__getitems__(indices[i:i + size]))
+            order: Any = indices if isinstance(dataset, TensorDictDataset) else indices.tolist()
+            for i in range(0, len(order), size):
+                yield collate(dataset.__getitems__(order[i:i + size]))
             return
         from torch.utils.data import DataLoader
 
-        loader = DataLoader(dataset, batch_size=size, sampler=indices, num_workers=workers,
+        loader = DataLoader(dataset, batch_size=size, sampler=indices.tolist(), num_workers=workers,
                             collate_fn=collate, pin_memory=self.device.type == "cuda",
                             generator=torch.Generator().manual_seed(self.config.seed + epoch))
         yield from loader

@@ -93,8 +93,9 @@ def test_classification_metrics_and_confusion():
                             torch.device("cpu"), full=True)
     logits = torch.tensor([[5.0, 0, 0], [0, 5.0, 0], [0, 5.0, 0], [0, 0, 5.0]])
     target = torch.tensor([0, 1, 2, 2])
-    acc.add_losses([0.5, 0.5], 4)
-    acc.add_predictions({"ce": logits}, {"ce": target})
+    acc.add_losses(torch.tensor([0.5, 0.5]), 4)  # tensor path (validation): sums on the device
+    acc.add_predictions({"ce": logits[:2]}, {"ce": target[:2]})
+    acc.add_predictions({"ce": logits[2:]}, {"ce": target[2:]})  # reduced together
     m = acc.compute("val")
     assert m["val/loss"] == 0.5 and m["val/ce/accuracy"] == 0.75
     assert m["val/ce/confusion"] == [[1, 0, 0], [0, 1, 0], [0, 1, 1]]
@@ -105,16 +106,19 @@ def test_classification_metrics_and_confusion():
                                         ("BCELoss", [0.2, 0.9, 0.6])])
 def test_binary_thresholds(kind, pred):
     acc = MetricAccumulator([LossTask("b", kind, "binary")], torch.device("cpu"))
-    acc.add_losses(torch.tensor([0.1, 0.1]), 3)
+    acc.add_losses([0.1, 0.1], 3)  # float path (training): sums on the host
     acc.add_predictions({"b": torch.tensor(pred).unsqueeze(1)}, {"b": torch.tensor([0.0, 1.0, 0.0])})
     assert acc.compute("train")["train/b/accuracy"] == pytest.approx(2 / 3)
 
 
 def test_regression_mae_rmse():
     acc = MetricAccumulator([LossTask("r", "MSELoss", "regression")], torch.device("cpu"))
-    acc.add_losses([1.0, 1.0], 2)
-    acc.add_predictions({"r": torch.tensor([[1.0], [3.0]])}, {"r": torch.tensor([[0.0], [0.0]])})
+    acc.group = 1  # reduce after every batch
+    for _ in range(2):
+        acc.add_losses([1.0, 1.0], 2)
+        acc.add_predictions({"r": torch.tensor([[1.0], [3.0]])}, {"r": torch.tensor([[0.0], [0.0]])})
     m = acc.compute("val")
+    assert m["val/loss"] == 1.0 and m["val/r/loss"] == 1.0
     assert m["val/r/mae"] == 2.0 and m["val/r/rmse"] == pytest.approx(math.sqrt(5))
 
 
