@@ -1,0 +1,159 @@
+"""Runs from the GUI: plots hold what the trainer reported, pause/resume, stop, failures, close."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from training_fixtures import *  # noqa: F403 - fixtures shared by the training GUI tests
+from training_fixtures import run_to_end
+
+
+def test_run_to_end_plots_hold_what_the_trainer_reported(qtbot, trainer_app, recorder):
+    window, controller = trainer_app(epochs=3)
+    before = window.document.project.to_dict()
+    locked = []
+    controller.run_started.connect(lambda _r: locked.append(window.read_only))
+    started = time.monotonic()
+    run = run_to_end(qtbot, controller)
+    elapsed = time.monotonic() - started
+    assert locked == [True] and not window.read_only
+    assert run.status == "finished" and len(run.epochs) == 3
+
+    steps, losses, lrs = map(np.asarray, zip(*recorder.steps, strict=True))
+    plots = controller.plots
+    xs, ys = plots.curve_data("raw")
+    np.testing.assert_array_equal(xs, steps)
+    np.testing.assert_allclose(ys, losses)
+    np.testing.assert_allclose(plots.curve_data("lr")[1], lrs)
+    assert len(plots.curve_data("smooth")[1]) == len(steps)
+    for key in ("val/loss", "train/loss", "val/loss/accuracy"):
+        ex, ey = plots.curve_data(key)
+        np.testing.assert_array_equal(ex, [m["epoch"] for m in recorder.epochs])
+        np.testing.assert_allclose(ey, [m[key] for m in recorder.epochs])
+    # redraws come from the 25 Hz timer, not from each batch
+    assert plots.redraws <= elapsed * 25 + 10
+    assert controller.controls.progress.value() == controller.controls.progress.maximum()
+    # the run is kept: in memory, in the history list and on disk with its weights
+    assert run.folder is not None and (run.folder / "run.json").is_file()
+    assert (run.folder / "weights.safetensors").is_file()
+    assert controller.history.list.count() == 1
+    assert window.document.project.to_dict() == before
+    assert not window.document.modified
+
+
+def test_pause_and_resume(qtbot, trainer_app, slow_steps):
+    _window, controller = trainer_app(epochs=2, batch_size=4)
+    with qtbot.waitSignal(controller.run_ended, timeout=60_000):
+        controller.start()
+        qtbot.waitUntil(lambda: controller.current is not None and len(controller.current.steps) >= 5,
+                        timeout=30_000)
+        controller.toggle_pause()
+        assert controller.controls.pause_button.text().endswith("Resume")
+        qtbot.wait(300)
+        held = len(controller.current.steps)
+        qtbot.wait(400)
+        assert len(controller.current.steps) == held  # nothing trains while paused
+        assert held < 2 * 80
+        controller.toggle_pause()
+    run = controller.runs[-1]
+    assert run.status == "finished" and len(run.epochs) == 2
+    assert len(run.steps) == 2 * 80 and list(run.steps.values) == list(range(1, 161))
+
+
+def test_stop_mid_epoch_keeps_the_weights(qtbot, trainer_app, slow_steps):
+    window, controller = trainer_app(epochs=50, batch_size=4)
+    with qtbot.waitSignal(controller.run_ended, timeout=60_000):
+        controller.start()
+        qtbot.waitUntil(lambda: controller.current is not None and len(controller.current.steps) >= 10,
+                        timeout=30_000)
+        controller.stop()
+    run = controller.runs[-1]
+    assert run.status == "stopped"
+    assert len(run.epochs) < 50 and len(run.steps) % 80 != 0  # stopped inside an epoch
+    assert run.state_dict is not None and (run.folder / "weights.safetensors").is_file()
+    assert not window.read_only and controller.actions["train"].isEnabled()
+
+
+def test_worker_exception_names_the_node_and_the_app_stays_usable(qtbot, trainer_app, monkeypatch):
+    import torch
+
+    window, controller = trainer_app(epochs=2)
+    before = window.document.project.to_dict()
+    original = torch.nn.Linear.forward
+    calls = {"n": 0}
+
+    def failing(self, x):
+        calls["n"] += 1
+        if calls["n"] > 4:
+            raise RuntimeError("synthetic failure")
+        return original(self, x)
+
+    monkeypatch.setattr(torch.nn.Linear, "forward", failing)
+    run = run_to_end(qtbot, controller)
+    assert run.status == "failed"
+    message = controller.controls.message.text()
+    assert "synthetic failure" in message and "batch" in message and "'fc" in message
+    assert not window.read_only and window.document.project.to_dict() == before
+    monkeypatch.setattr(torch.nn.Linear, "forward", original)
+    assert run_to_end(qtbot, controller).status == "finished"  # the app is still usable
+
+
+def test_nan_loss_stops_with_a_message(qtbot, trainer_app, monkeypatch):
+    from engine.training.recipes import SupervisedRecipe
+
+    original = SupervisedRecipe.train_step
+    count = {"n": 0}
+
+    def poisoned(self, batch, tools):
+        out = original(self, batch, tools)
+        count["n"] += 1
+        if count["n"] >= 3:
+            losses = out.losses
+            out.losses = (losses * float("nan") if hasattr(losses, "dim")
+                          else [t * float("nan") for t in losses])
+        return out
+
+    monkeypatch.setattr(SupervisedRecipe, "train_step", poisoned)
+    window, controller = trainer_app(epochs=2)
+    run = run_to_end(qtbot, controller)
+    assert run.status == "failed"
+    message = controller.controls.message.text()
+    assert "nan" in message.lower() and "step 3" in message and "learning rate" in message
+    assert not window.read_only
+
+
+def test_train_refused_while_the_graph_has_errors(qtbot, trainer_app):
+    window, controller = trainer_app()
+    doc = window.document
+    fc1 = doc.graph.by_name("fc1")
+    doc.set_param(fc1.id, "in_features", 7)  # does not fit the flattened 8×8 image
+    doc.infer_now()
+    assert not controller.start()
+    assert not controller.running
+    text = controller.controls.message.text()
+    assert text.startswith("Training refused") and "fc1" in text
+    doc.undo_stack.undo()
+    assert controller.issues() == []
+    assert not doc.modified
+
+
+@pytest.mark.parametrize("answer", [False, True])
+def test_close_during_a_run_asks_then_stops_cleanly(qtbot, trainer_app, slow_steps, answer):
+    window, controller = trainer_app(epochs=50, batch_size=4)
+    asked = []
+    controller.confirm_close = lambda: asked.append(True) or answer
+    controller.start()
+    qtbot.waitUntil(lambda: controller.current is not None and len(controller.current.steps) >= 3,
+                    timeout=30_000)
+    thread = controller.thread
+    window.close()
+    assert asked == [True]
+    if not answer:
+        assert window.isVisible() and controller.running
+        controller.stop_and_wait()
+    else:
+        assert not window.isVisible()
+    assert controller.thread is None and thread.isFinished()
+    assert controller.runs[-1].status == "stopped"
