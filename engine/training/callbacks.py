@@ -11,6 +11,9 @@ Order of one run::
      on_checkpoint × files written) × epochs
     on_finished | on_failed
     on_fit_end                      (always, from ``finally``)
+
+A run that fails while being set up (e.g. a checkpoint that does not fit) gets
+``on_failed`` and ``on_fit_end`` without ``on_fit_start``.
 """
 
 from __future__ import annotations
