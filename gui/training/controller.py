@@ -141,7 +141,7 @@ class TrainingController(QObject):
                 w.tabifyDockWidget(self.docks["runs"], self.docks[key])
         self.docks["runs"].raise_()
         w.resizeDocks([self.docks["curves"], self.docks["runs"]], [900, 380], Qt.Orientation.Horizontal)
-        w.resizeDocks([self.docks["curves"]], [300], Qt.Orientation.Vertical)
+        w.resizeDocks([self.docks["curves"]], [380], Qt.Orientation.Vertical)
         settings = getattr(w, "settings", None)
         state = settings.value("window/state") if settings is not None else None
         if isinstance(state, QByteArray):  # the user's own layout, now that our docks exist
@@ -240,6 +240,8 @@ class TrainingController(QObject):
         self.controls.progress.setValue(0)
         self.window.set_read_only(True, LOCK_REASON)
         self._update_actions()
+        for key in ("training", "curves"):
+            self.docks[key].raise_()
         self.window.show_message(f"{record.name} started")
         self.run_started.emit(record)
         self.thread.start()

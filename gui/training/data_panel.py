@@ -80,8 +80,8 @@ class DataPanel(QWidget):
         super().__init__(parent)
         self.settings, self.document = settings, document
         self.preview: Preview | None = None
-        self.fields_known: dict[str, Any] = {}
-        self.fields: dict[str, Any] = {}
+        self.fields: dict[str, Any] = {}  # settings key -> form field
+        self.data_fields: dict[str, Any] = {}  # dataset field name -> FieldInfo (from the preview)
         self._generation = 0
         self._thread: threading.Thread | None = None
         f = self._add
@@ -272,7 +272,7 @@ class DataPanel(QWidget):
             self.grid.set_images([])
             return
         self.preview = result
-        self.fields = result.fields
+        self.data_fields = result.fields
         lines = [result.description]
         if result.train_counts:
             names = result.class_names or [str(i) for i in range(len(result.train_counts))]
@@ -306,7 +306,7 @@ class DataPanel(QWidget):
             self.bind_form.addRow(QLabel("The graph has no Input node."))
         for node in inputs:
             box = QComboBox()
-            names = list(self.fields) or [node.params["field"]]
+            names = list(self.data_fields) or [node.params["field"]]
             if node.params["field"] not in names:
                 names.append(node.params["field"])
             box.addItems(names)
@@ -319,7 +319,7 @@ class DataPanel(QWidget):
         """Bind Input ``node_id`` to dataset ``field`` (and the data's shape and dtype), one undo step."""
         doc = self.document
         node = doc.graph.node(node_id)
-        info = self.fields.get(field)
+        info = self.data_fields.get(field)
         changes: dict[str, Any] = {"field": field}
         if info is not None:
             changes["shape"] = list(info.shape)

@@ -45,12 +45,12 @@ class LivePlots(QWidget):
         super().__init__(parent)
         pg.setConfigOptions(antialias=False, foreground="#444", background="w")
         self.layout_widget = pg.GraphicsLayoutWidget()
-        self.layout_widget.setMinimumHeight(220)
+        self.layout_widget.setMinimumHeight(260)
         glw = self.layout_widget
         self.loss_plot = glw.addPlot(row=0, col=0, title="Training loss (per step)")
         self.val_plot = glw.addPlot(row=0, col=1, title="Loss per epoch")
-        self.metric_plot = glw.addPlot(row=0, col=2, title="Validation accuracy")
-        self.lr_plot = glw.addPlot(row=0, col=3, title="Learning rate")
+        self.metric_plot = glw.addPlot(row=1, col=1, title="Validation accuracy")
+        self.lr_plot = glw.addPlot(row=1, col=0, title="Learning rate")
         for plot, xlabel in ((self.loss_plot, "step"), (self.val_plot, "epoch"),
                              (self.metric_plot, "epoch"), (self.lr_plot, "step")):
             plot.showGrid(x=True, y=True, alpha=0.25)
