@@ -14,11 +14,19 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGraphicsItem,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .runs import RunRecord
 
-REDRAW_MS = 40  # 25 Hz
+REDRAW_MS = 50  # 20 Hz
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf"]
 
@@ -57,6 +65,11 @@ class LivePlots(QWidget):
             plot.setLabel("bottom", xlabel)
             plot.enableAutoRange()
             plot.setMenuEnabled(False)
+            for axis in ("left", "bottom"):  # axes are costly text: re-render only when their range moves
+                plot.getAxis(axis).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            plot.titleLabel.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        for plot in (self.loss_plot, self.lr_plot):  # per-step plots follow the data in steps (_follow)
+            plot.disableAutoRange()
         legend = {"labelTextSize": "8pt", "brush": pg.mkBrush(255, 255, 255, 190)}
         self.val_plot.addLegend(offset=(-5, 5), **legend)
         self.metric_plot.addLegend(offset=(-5, -5), **legend)
@@ -68,6 +81,7 @@ class LivePlots(QWidget):
         self.overlay_items: list[tuple[pg.PlotItem, pg.PlotDataItem]] = []
         self.run: RunRecord | None = None
         self._dirty = False
+        self._epochs_drawn: tuple[int, int] | None = None  # (id of run, epochs) last drawn
         self.redraws = 0
 
         self.log_y = QCheckBox("Log y")
@@ -97,6 +111,7 @@ class LivePlots(QWidget):
         for key, item in self.epoch_curves.items():
             self._epoch_plots[key].removeItem(item)
         self.epoch_curves.clear()
+        self._epochs_drawn = None
         self.val_plot.legend.clear()
         self.metric_plot.legend.clear()
         self.mark_dirty()
@@ -129,11 +144,13 @@ class LivePlots(QWidget):
         self.raw.setData(steps, run.loss.values)
         self.smooth.setData(steps, run.smooth.values)
         self.lr.setData(steps, run.lr.values)
-        lrs = run.lr.values
-        if len(lrs):
-            top = float(np.nanmax(lrs)) if np.isfinite(lrs).any() else 1.0
-            self.lr_plot.setYRange(0, top * 1.1 if top > 0 else 1.0, padding=0)
-        self._draw_epochs(run)
+        if len(steps):
+            last = float(steps[-1])
+            _follow(self.loss_plot, last, run.loss.values, log=self.log_y.isChecked())
+            _follow(self.lr_plot, last, run.lr.values, from_zero=True)
+        if self._epochs_drawn != (id(run), len(run.epochs)):  # epoch curves change once an epoch
+            self._epochs_drawn = (id(run), len(run.epochs))
+            self._draw_epochs(run)
         if len(steps):
             self.status.setText(f"{run.name}: step {int(steps[-1]):,} · loss {run.loss.values[-1]:.4g}"
                                 f" · smoothed {run.smooth.values[-1]:.4g}")
@@ -195,6 +212,8 @@ class LivePlots(QWidget):
     def set_log_y(self, on: bool) -> None:
         for plot in (self.loss_plot, self.val_plot):
             plot.setLogMode(y=on)
+        self.loss_plot.vb.setYRange(0, 1)  # force _follow to recompute the range in the new scale
+        self.redraw()
 
     # -- export ----------------------------------------------------------------------
     def export_png(self, path: str | Path) -> Path:
@@ -234,3 +253,26 @@ class LivePlots(QWidget):
         item = {"raw": self.raw, "smooth": self.smooth, "lr": self.lr}.get(key) or self.epoch_curves[key]
         xs, ys = item.getOriginalDataset()
         return (np.asarray(xs if xs is not None else []), np.asarray(ys if ys is not None else []))
+
+
+def _follow(plot: pg.PlotItem, last_x: float, ys: np.ndarray, log: bool = False,
+            from_zero: bool = False) -> None:
+    """Keep the newest point in view, moving the axes in coarse steps.
+
+    The x range grows by 25 % when the newest step reaches its end and the y range
+    changes only when the data leave it or fill less than half of it, so the axes
+    (whose text is the costly part of a repaint) are re-rendered a few times per run
+    rather than on every frame.
+    """
+    (x0, x1), (y0, y1) = plot.vb.viewRange()
+    if last_x > x1 or x1 > 2 * max(last_x, 10):
+        plot.setXRange(0, max(10.0, last_x * 1.25), padding=0)
+    finite = ys[np.isfinite(ys)]
+    if log:
+        finite = np.log10(finite[finite > 0])
+    if not len(finite):
+        return
+    lo, hi = (0.0 if from_zero else float(finite.min())), float(finite.max())
+    span = max(hi - lo, abs(hi) * 1e-3, 1e-12)
+    if lo < y0 or hi > y1 or span < 0.5 * (y1 - y0):
+        plot.setYRange(lo - 0.05 * span * (not from_zero), hi + 0.08 * span, padding=0)

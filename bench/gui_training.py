@@ -1,0 +1,165 @@
+"""GUI training overhead: the MNIST CNN for one epoch on the bundled MNIST subset.
+
+Runs the same training (a) headless with the engine's Trainer, as the CLI does, and
+(b) in the app: offscreen MainWindow, the training worker thread, live plots on.
+Alternates the two ``--repeat`` times and prints
+
+* samples/s of each (the trainer's own per-epoch ``samples_per_s``) and the ratio
+  GUI / CLI (target >= 0.95);
+* GUI event-loop delay during training, measured by a 5 ms probe QTimer: how late
+  each timeout fires (target p99 <= 20 ms, max <= 100 ms).
+
+Usage::
+
+    QT_QPA_PLATFORM=offscreen PYTHONPATH=. python bench/gui_training.py [--repeat 2] [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+PROBE_MS = 5
+
+
+def project_file(folder: Path, epochs: int) -> Path:
+    raw = json.loads((ROOT / "assets" / "examples" / "mnist_cnn.json").read_text())
+    raw["training"].update({"epochs": epochs, "checkpoint_every": 0, "device": "cpu"})
+    path = folder / "mnist_cnn.json"
+    path.write_text(json.dumps(raw))
+    return path
+
+
+def cli_run(path: Path, threads: int | None) -> float:
+    """One headless run; returns the trainer's samples/s of the first epoch."""
+    import torch
+
+    from engine.data import build_datasets
+    from engine.project import load_project
+    from engine.training.trainer import Trainer
+
+    old = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        project = load_project(path)
+        data = build_datasets(project.data, project.base_dir)
+        with tempfile.TemporaryDirectory() as run_dir:
+            result = Trainer(project.graph, data, project.training, run_dir=run_dir).fit()
+    finally:
+        torch.set_num_threads(old)
+    return float(result.history[0]["samples_per_s"])
+
+
+def gui_run(app, path: Path, threads: int | None, folder: Path
+            ) -> tuple[float, list[float], int, float]:
+    """One run from the app; returns (samples/s, probe delays in ms, redraws, GUI-thread CPU share)."""
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+
+    from gui.main_window import MainWindow
+    from gui.training import install
+
+    settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(path, settings=settings, autosave_dir=folder / "autosave", check_recovery=False)
+    controller = install(window, app_data=folder / "appdata", torch_threads=threads)
+    window.resize(1500, 1000)
+    window.show()
+    window.document.infer_now()
+    delays: list[float] = []
+    state = {"last": 0.0, "on": False}
+
+    def probe() -> None:
+        now = time.perf_counter()
+        if state["on"]:
+            delays.append(max(0.0, (now - state["last"]) * 1000 - PROBE_MS))
+        state["last"] = now
+
+    timer = QTimer()
+    timer.setInterval(PROBE_MS)
+    timer.timeout.connect(probe)
+    timer.start()
+
+    cpu = {"start": 0.0, "wall": 0.0, "used": 0.0}
+
+    def training_started(_info: dict) -> None:
+        state["on"], state["last"] = True, time.perf_counter()
+        cpu["start"], cpu["wall"] = time.thread_time(), time.perf_counter()
+
+    def epoch_done(*_args: object) -> None:
+        if state["on"]:  # measure the training loop only, not validation or teardown
+            cpu["used"] = (time.thread_time() - cpu["start"]) / (time.perf_counter() - cpu["wall"])
+        state["on"] = False
+
+    loop = QEventLoop()
+    controller.run_ended.connect(lambda _run: loop.quit())
+    assert controller.start(), controller.controls.message.text()
+    bridge = controller.thread.bridge
+    bridge.fit_started.connect(training_started)
+    bridge.validated.connect(epoch_done)
+    bridge.epoch_ended.connect(epoch_done)
+    loop.exec()  # the real event loop: it sleeps between events like the app does
+    timer.stop()
+    run = controller.runs[-1]
+    redraws = controller.plots.redraws
+    speed = float(run.epochs[0]["samples_per_s"])
+    controller.shutdown()
+    window.document.dispose()
+    window.document.undo_stack.setClean()
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    return speed, delays, redraws, cpu["used"]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))] if ordered else 0.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=2, help="alternations of CLI and GUI runs")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads for the run")
+    args = parser.parse_args()
+
+    import torch
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    folder = Path(tempfile.mkdtemp(prefix="torchwire-bench-"))
+    path = project_file(folder, epochs=1)
+    print(f"MNIST CNN, 1 epoch, bundled MNIST subset (8,000 train), batch 64, SGD; "
+          f"{os.cpu_count()} CPUs, torch {torch.__version__}, threads "
+          f"{args.threads or torch.get_num_threads()}")
+    cli_speeds, gui_speeds, all_delays = [], [], []
+    for i in range(args.repeat):
+        cli = cli_run(path, args.threads)
+        run_folder = folder / f"gui{i}"
+        run_folder.mkdir()
+        gui, delays, redraws, gui_cpu = gui_run(app, path, args.threads, run_folder)
+        cli_speeds.append(cli)
+        gui_speeds.append(gui)
+        all_delays += delays
+        print(f"  round {i + 1}: CLI {cli:8.0f} samples/s   GUI {gui:8.0f} samples/s   "
+              f"ratio {gui / cli:.3f}   probe p99 {percentile(delays, 99):5.1f} ms   "
+              f"max {max(delays or [0]):5.1f} ms   redraws {redraws}   GUI thread CPU {gui_cpu:.0%}")
+    cli_m, gui_m = statistics.median(cli_speeds), statistics.median(gui_speeds)
+    p99, worst = percentile(all_delays, 99), max(all_delays or [0.0])
+    print(f"(a) GUI / CLI samples/s: {gui_m:.0f} / {cli_m:.0f} = {gui_m / cli_m:.3f}  (target >= 0.95)")
+    print(f"(b) event-loop delay (5 ms probe, {len(all_delays)} samples): p50 "
+          f"{percentile(all_delays, 50):.1f} ms, p99 {p99:.1f} ms, max {worst:.1f} ms  "
+          f"(target p99 <= 20, max <= 100)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
