@@ -74,3 +74,11 @@ def wire() -> QColor:
 
 def loss_wire() -> QColor:
     return QColor("#c2410c") if not is_dark() else QColor("#f08c4a")
+
+
+def grid_line() -> QColor:
+    """``grid_color`` pre-blended onto the canvas background (opaque, cheap to draw)."""
+    bg, fg = canvas_background(), grid_color()
+    a = fg.alphaF()
+    return QColor.fromRgbF(*(fg_c * a + bg_c * (1 - a) for fg_c, bg_c in
+                             ((fg.redF(), bg.redF()), (fg.greenF(), bg.greenF()), (fg.blueF(), bg.blueF()))))

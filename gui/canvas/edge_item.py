@@ -25,6 +25,7 @@ from engine.catalog import format_shape
 from engine.graph import Edge
 
 from .. import theme
+from .node_item import LOD_TEXT
 
 if TYPE_CHECKING:
     from .scene import GraphScene
@@ -32,7 +33,10 @@ if TYPE_CHECKING:
 
 def wire_path(a: QPointF, b: QPointF) -> QPainterPath:
     """A horizontal-tangent cubic from output ``a`` to input ``b``."""
-    dx = max(abs(b.x() - a.x()) * 0.5, 40.0)
+    span = b.x() - a.x()
+    # Forward wires bend gently; a wire running backwards gets short tangents so it
+    # loops just past its ends instead of swinging far outside the graph.
+    dx = max(span * 0.5, 40.0) if span >= 0 else 60.0
     path = QPainterPath(a)
     path.cubicTo(QPointF(a.x() + dx, a.y()), QPointF(b.x() - dx, b.y()), b)
     return path
@@ -88,7 +92,9 @@ class EdgeItem(QGraphicsPathItem):
         return self._label
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        far = option.levelOfDetailFromTransform(painter.worldTransform()) < LOD_TEXT
+        if not far:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         loss = self._gscene.graph.node(self.edge.src).spec.role == "loss"
         color = theme.loss_wire() if loss else theme.wire()
         width = 2.0
@@ -97,7 +103,7 @@ class EdgeItem(QGraphicsPathItem):
         painter.setPen(QPen(color, width))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._center)
-        if self._label:
+        if self._label and not far:
             bg = QColor(theme.node_body())
             bg.setAlphaF(0.92)
             painter.setPen(QPen(color, 1))

@@ -30,6 +30,7 @@ PARAM_ROW = 16.0
 FOOTER = 20.0
 PORT_R = 5.5
 MAX_KEY_PARAMS = 3
+LOD_TEXT = 0.3  # below this zoom nodes are drawn without text
 
 
 def count_text(n: int) -> str:
@@ -148,9 +149,17 @@ class NodeItem(QGraphicsItem):
         info = scene.document.inference.nodes.get(self.node_id)
         has_issue = bool(scene.document.inference.issues_for(node.name))
         rect = self._rect
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         body = theme.node_body()
         header_color = theme.family_color(node.spec.family)
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < LOD_TEXT:
+            # Zoomed far out: text would be unreadable, draw a coloured block instead.
+            painter.setPen(QPen(theme.error(), 6) if has_issue else
+                           QPen(theme.highlight(), 4) if self.isSelected() else Qt.PenStyle.NoPen)
+            painter.setBrush(QBrush(body))
+            painter.drawRect(rect)
+            painter.fillRect(QRectF(0, 0, rect.width(), HEADER), header_color)
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         # body
         outline = QPen(theme.dim_text(), 1.0)
         if has_issue:

@@ -76,7 +76,7 @@ class DialogRecorder:
         return [c[0] for c in self.calls]
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def dialogs(monkeypatch):
     recorder = DialogRecorder()
     recorder.install(monkeypatch)
@@ -84,7 +84,7 @@ def dialogs(monkeypatch):
 
 
 @pytest.fixture
-def make_window(qtbot, tmp_path):
+def make_window(qtbot, tmp_path, dialogs):
     """Factory for MainWindow instances isolated in ``tmp_path``."""
     from gui.main_window import MainWindow
 
