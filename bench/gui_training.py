@@ -128,7 +128,8 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=2, help="alternations of CLI and GUI runs")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads for the run")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads of the GUI run (default: the app's choice, cores - 1)")
     args = parser.parse_args()
 
     import torch
@@ -137,24 +138,31 @@ def main() -> int:
     app = QApplication.instance() or QApplication([])
     folder = Path(tempfile.mkdtemp(prefix="torchwire-bench-"))
     path = project_file(folder, epochs=1)
+    from gui.training.controller import worker_threads
+
+    threads = args.threads or worker_threads()
     print(f"MNIST CNN, 1 epoch, bundled MNIST subset (8,000 train), batch 64, SGD; "
-          f"{os.cpu_count()} CPUs, torch {torch.__version__}, threads "
-          f"{args.threads or torch.get_num_threads()}")
-    cli_speeds, gui_speeds, all_delays = [], [], []
+          f"{os.cpu_count()} CPUs, torch {torch.__version__}; CLI threads {torch.get_num_threads()} "
+          f"(default) and {threads}; GUI worker threads {threads}")
+    cli_speeds, same_speeds, gui_speeds, all_delays = [], [], [], []
     for i in range(args.repeat):
-        cli = cli_run(path, args.threads)
+        cli = cli_run(path, None)
+        same = cli_run(path, threads)
         run_folder = folder / f"gui{i}"
         run_folder.mkdir()
-        gui, delays, redraws, gui_cpu = gui_run(app, path, args.threads, run_folder)
+        gui, delays, redraws, gui_cpu = gui_run(app, path, threads, run_folder)
         cli_speeds.append(cli)
+        same_speeds.append(same)
         gui_speeds.append(gui)
         all_delays += delays
-        print(f"  round {i + 1}: CLI {cli:8.0f} samples/s   GUI {gui:8.0f} samples/s   "
-              f"ratio {gui / cli:.3f}   probe p99 {percentile(delays, 99):5.1f} ms   "
+        print(f"  round {i + 1}: CLI {cli:6.0f} / {same:6.0f} (same threads)   GUI {gui:6.0f} samples/s   "
+              f"ratio {gui / same:.3f}   probe p99 {percentile(delays, 99):5.1f} ms   "
               f"max {max(delays or [0]):5.1f} ms   redraws {redraws}   GUI thread CPU {gui_cpu:.0%}")
     cli_m, gui_m = statistics.median(cli_speeds), statistics.median(gui_speeds)
+    same_m = statistics.median(same_speeds)
     p99, worst = percentile(all_delays, 99), max(all_delays or [0.0])
-    print(f"(a) GUI / CLI samples/s: {gui_m:.0f} / {cli_m:.0f} = {gui_m / cli_m:.3f}  (target >= 0.95)")
+    print(f"(a) GUI / CLI samples/s, same threads: {gui_m:.0f} / {same_m:.0f} = {gui_m / same_m:.3f}  "
+          f"(target >= 0.95); vs CLI default threads: {gui_m:.0f} / {cli_m:.0f} = {gui_m / cli_m:.3f}")
     print(f"(b) event-loop delay (5 ms probe, {len(all_delays)} samples): p50 "
           f"{percentile(all_delays, 50):.1f} ms, p99 {p99:.1f} ms, max {worst:.1f} ms  "
           f"(target p99 <= 20, max <= 100)")

@@ -228,8 +228,8 @@ class TrainingController(QObject):
         bridge.epoch_ended.connect(self._on_epoch_ended)
         bridge.finished.connect(self._on_finished)
         bridge.failed.connect(self._on_failed)
-        self.thread = TrainThread(project.copy(), record.folder, bridge, torch_threads=self.torch_threads,
-                                  parent=self)
+        self.thread = TrainThread(project.copy(), record.folder, bridge,
+                                  torch_threads=self.torch_threads or worker_threads(), parent=self)
         self.thread.finished.connect(self._on_thread_done)
         self.paused, self._paused_total, self._paused_at = False, 0.0, None
         self._steps_total = 0
@@ -483,3 +483,17 @@ def _scrolled(widget: QWidget) -> QScrollArea:
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     return area
+
+
+def worker_threads() -> int:
+    """torch intra-op threads for a run started from the GUI: every core but one.
+
+    Measured with bench/gui_training.py on a 2-core machine: with as many torch threads
+    as cores, each repaint of the GUI thread stalls one of torch's threads and the
+    parallel regions wait for it, so the run is slower than with one thread fewer.
+    """
+    import os
+
+    import torch
+
+    return max(1, min(torch.get_num_threads(), (os.cpu_count() or 1) - 1))
