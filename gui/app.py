@@ -1,10 +1,18 @@
 """``torchwire gui [PROJECT]``: open the editor. PySide6 is imported only inside
-:func:`run`, so ``torchwire --help`` and headless commands stay light."""
+:func:`run` / :func:`build_window`, so ``torchwire --help`` and headless commands stay light."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+log = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -14,17 +22,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="do not offer to restore autosaved work after a crash")
 
 
+def build_window(project: str | Path | None = None, **kwargs: Any) -> MainWindow:
+    """The full editor window: canvas and panels plus the optional feature modules
+    (example gallery, training) when they are installed. ``kwargs`` go to MainWindow."""
+    from .main_window import MainWindow
+
+    window = MainWindow(project, **kwargs)
+    for module in ("gui.gallery", "gui.training"):
+        try:
+            install = __import__(module, fromlist=["install"]).install
+        except ImportError as err:
+            log.info("%s not available: %s", module, err)
+            continue
+        install(window)
+    return window
+
+
 def run(args: argparse.Namespace) -> int:
     """Open the main window and run the event loop. Returns the exit code."""
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication
 
-    from .main_window import MainWindow
-
     QCoreApplication.setOrganizationName("Torchwire")
     QCoreApplication.setApplicationName("Torchwire")
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    window = MainWindow(getattr(args, "project", None),
-                        check_recovery=not getattr(args, "no_restore", False))
+    window = build_window(getattr(args, "project", None),
+                          check_recovery=not getattr(args, "no_restore", False))
     window.show()
     return int(app.exec())

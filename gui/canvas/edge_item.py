@@ -19,7 +19,7 @@ from PySide6.QtGui import (
     QPainterPathStroker,
     QPen,
 )
-from PySide6.QtWidgets import QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
 
 from engine.catalog import format_shape
 from engine.graph import Edge
@@ -42,6 +42,24 @@ def wire_path(a: QPointF, b: QPointF) -> QPainterPath:
     return path
 
 
+class EdgeLabel(QGraphicsItem):
+    """The shape label of a wire, stacked above nodes so it stays readable where the
+    gap between two nodes is narrower than the text. Clicks pass through it."""
+
+    def __init__(self, edge_item: EdgeItem) -> None:
+        super().__init__()
+        self._edge_item = edge_item
+        self.setZValue(2)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setAcceptHoverEvents(False)
+
+    def boundingRect(self) -> QRectF:
+        return self._edge_item._label_rect.adjusted(-1, -1, 1, 1)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        self._edge_item.paint_label(painter, option)
+
+
 class EdgeItem(QGraphicsPathItem):
     """The item's path is the hit area (stroked wire + label box); the wire is painted
     from ``_center``. Overriding ``shape()`` is avoided on purpose (PySide6 crash)."""
@@ -58,6 +76,7 @@ class EdgeItem(QGraphicsPathItem):
         self.setFlag(QGraphicsPathItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(0)
         self.setPen(QPen(Qt.PenStyle.NoPen))
+        self.label_item = EdgeLabel(self)
         self.refresh()
 
     def label_text(self) -> str:
@@ -79,7 +98,9 @@ class EdgeItem(QGraphicsPathItem):
         fm = QFontMetricsF(self._font)
         w, h = fm.horizontalAdvance(self._label) + 10, fm.height() + 2
         mid = self._center.pointAtPercent(0.5)
+        self.label_item.prepareGeometryChange()
         self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+        self.label_item.update()
         stroker = QPainterPathStroker()
         stroker.setWidth(10)
         hit = stroker.createStroke(self._center)
@@ -103,12 +124,17 @@ class EdgeItem(QGraphicsPathItem):
         painter.setPen(QPen(color, width))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._center)
-        if self._label and not far:
-            bg = QColor(theme.node_body())
-            bg.setAlphaF(0.92)
-            painter.setPen(QPen(color, 1))
-            painter.setBrush(QBrush(bg))
-            painter.drawRoundedRect(self._label_rect, 4, 4)
-            painter.setFont(self._font)
-            painter.setPen(theme.text() if self._label != "?" else theme.dim_text())
-            painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignCenter, self._label)
+
+    def paint_label(self, painter: QPainter, option: QStyleOptionGraphicsItem) -> None:
+        if not self._label or option.levelOfDetailFromTransform(painter.worldTransform()) < LOD_TEXT:
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        loss = self._gscene.graph.node(self.edge.src).spec.role == "loss"
+        color = theme.highlight() if self.isSelected() else theme.loss_wire() if loss else theme.wire()
+        bg = QColor(theme.node_body())
+        painter.setPen(QPen(color, 1))
+        painter.setBrush(QBrush(bg))
+        painter.drawRoundedRect(self._label_rect, 4, 4)
+        painter.setFont(self._font)
+        painter.setPen(theme.text() if self._label != "?" else theme.dim_text())
+        painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignCenter, self._label)

@@ -59,6 +59,8 @@ class GraphScene(QGraphicsScene):
 
     # -- model -> items -----------------------------------------------------------
     def rebuild(self) -> None:
+        for edge_item in self.edge_items.values():
+            self._discard(edge_item.label_item)
         for item in [*self.edge_items.values(), *self.node_items.values()]:
             self._discard(item)
         self.node_items.clear()
@@ -83,10 +85,12 @@ class GraphScene(QGraphicsScene):
         item = EdgeItem(self, edge)
         self.edge_items[edge] = item
         self.addItem(item)
+        self.addItem(item.label_item)
 
     def _remove_edge_item(self, edge: Edge) -> None:
         item = self.edge_items.pop(edge, None)
         if item is not None:
+            self._discard(item.label_item)
             self._discard(item)
 
     def _refresh_edges_of(self, node_id: str) -> None:
