@@ -46,6 +46,9 @@ def run(args: argparse.Namespace) -> int:
     QCoreApplication.setOrganizationName("Torchwire")
     QCoreApplication.setApplicationName("Torchwire")
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    from .gc_guard import install_gc_guard
+
+    install_gc_guard(app)
     window = build_window(getattr(args, "project", None),
                           check_recovery=not getattr(args, "no_restore", False))
     window.show()

@@ -520,4 +520,7 @@ def application() -> QApplication:
     if app is None:
         app = QApplication([])
     assert isinstance(app, QApplication)
+    from .gc_guard import install_gc_guard
+
+    install_gc_guard(app)
     return app

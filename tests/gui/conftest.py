@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -15,6 +16,24 @@ from PySide6.QtCore import QSettings  # noqa: E402
 from engine.graph import Graph  # noqa: E402
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _collect_garbage_on_gui_thread(qapp):
+    """As in the app: no cyclic GC in worker threads (see gui/gc_guard.py)."""
+    from gui.gc_guard import install_gc_guard
+
+    install_gc_guard(qapp)
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_each_test(qapp):
+    yield
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
 
 
 def build_mnist(graph: Graph) -> dict[str, str]:
