@@ -38,12 +38,12 @@ from .recipes import (
     TrainingSetupError,
     compile_for_data,
 )
+from .samples import SAMPLES_KEY, sample_grid
 
 NOISE_FIELD = "noise"
 #: Generated samples shown after each epoch (a 4×4 grid).
 SAMPLE_COUNT = 16
 #: Key of the sample grid in the epoch metrics (a list of SAMPLE_COUNT images, each C×H×W lists).
-SAMPLES_KEY = "gan/samples"
 
 
 def _inputs_of(graph: Graph, node: Node) -> list[Node]:
@@ -199,21 +199,6 @@ class GANRecipe(Recipe):
     def epoch_end(self, epoch: int) -> dict[str, Any]:
         """Extra epoch metrics: ``{SAMPLES_KEY: samples()}`` (plain lists, for the app's grid)."""
         return {SAMPLES_KEY: self.samples()}
-
-
-def sample_grid(samples: list[Any], columns: int = 4) -> list[list[float]]:
-    """Tile SAMPLE_COUNT C×H×W samples (first channel) into one 2-D list, rows of ``columns``."""
-    if not samples:
-        return []
-    images = [s[0] for s in samples]
-    h, w = len(images[0]), len(images[0][0])
-    rows = -(-len(images) // columns)
-    grid = [[0.0] * (w * columns) for _ in range(h * rows)]
-    for k, img in enumerate(images):
-        top, left = (k // columns) * h, (k % columns) * w
-        for y in range(h):
-            grid[top + y][left:left + w] = img[y]
-    return grid
 
 
 RECIPES.setdefault("gan", GANRecipe)  # TrainConfig(recipe="gan") selects it once this module is imported

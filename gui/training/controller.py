@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.training.metrics import scalar_metrics
+from engine.training.samples import SAMPLES_KEY
 
 from .data_panel import DataPanel
 from .history import HistoryPanel
@@ -33,6 +34,7 @@ from .plots import LivePlots
 from .results import ResultsView
 from .run_panel import RunControls
 from .runs import RunRecord, load_runs, new_run_id, runs_root, save_weights
+from .samples import SamplesView
 from .settings import Settings, data_dict, training_dict
 from .train_panel import TrainingPanel
 from .try_it import TryIt
@@ -95,6 +97,7 @@ class TrainingController(QObject):
         self.history = HistoryPanel()
         self.results = ResultsView()
         self.try_it = TryIt(self.trained_model)
+        self.samples = SamplesView()
         self.docks: dict[str, QDockWidget] = {
             "data": w.add_dock(_scrolled(self.data_panel), "Data", area.RightDockWidgetArea),
             "training": w.add_dock(train_box, "Training", area.RightDockWidgetArea),
@@ -102,6 +105,7 @@ class TrainingController(QObject):
             "runs": w.add_dock(self.history, "Runs", area.BottomDockWidgetArea),
             "results": w.add_dock(self.results, "Results", area.BottomDockWidgetArea),
             "try": w.add_dock(self.try_it, "Try it", area.BottomDockWidgetArea),
+            "samples": w.add_dock(self.samples, "Samples", area.BottomDockWidgetArea),
         }
         if w.isVisible():
             self._arrange_docks()
@@ -129,7 +133,7 @@ class TrainingController(QObject):
             w.tabifyDockWidget(self.docks["data"], self.docks["training"])
             self.docks["training"].raise_()
         issues = getattr(w, "issues_dock", None)
-        tabs = ["runs", "results", "try"]
+        tabs = ["runs", "results", "try", "samples"]
         if issues is not None:  # curves on the left; issues, runs, results and try-it as tabs beside
             w.splitDockWidget(issues, self.docks["curves"], Qt.Orientation.Horizontal)
             w.splitDockWidget(self.docks["curves"], issues, Qt.Orientation.Horizontal)
@@ -192,7 +196,8 @@ class TrainingController(QObject):
         problems = [i.message for i in inference.errors]
         data, _shapes = data_issues(self.document.project)
         problems += [i.message for i in data if i.severity == "error"]
-        if not any(n.spec.role == "loss" for n in self.document.graph):
+        adversarial = self.document.project.training.recipe == "gan"  # its losses live in the recipe
+        if not adversarial and not any(n.spec.role == "loss" for n in self.document.graph):
             problems.append("The graph has no Loss node — add one (e.g. CrossEntropyLoss) and wire the "
                             "prediction and the target into it")
         return problems
@@ -325,6 +330,10 @@ class TrainingController(QObject):
         if record is None:
             return
         record.epochs.append({"epoch": epoch, **scalar_metrics(metrics)})
+        if SAMPLES_KEY in metrics:  # a GAN run: show what the generator makes now
+            self.samples.show_samples(epoch, metrics[SAMPLES_KEY])
+            if epoch == 1:
+                self.docks["samples"].raise_()
         if record.val_metrics:
             self.results.show_run(record)
         self.plots.mark_dirty()
