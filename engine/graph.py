@@ -313,7 +313,12 @@ class Graph:
         values = node.spec.validate_params(params)
         old = dict(node.params)
         node.params = values
-        self._emit("param_changed", node=node, name=None, old=old, value=values, dropped=[], dropped_at=[])
+        valid = set(node.input_ports())
+        dropped = [(i, e) for i, e in enumerate(self._edges) if e.dst == node_id and e.dst_port not in valid]
+        if dropped:
+            self._edges = [e for e in self._edges if not (e.dst == node_id and e.dst_port not in valid)]
+        self._emit("param_changed", node=node, name=None, old=old, value=values,
+                   dropped=[e for _, e in dropped], dropped_at=dropped)
         return old
 
     def move_node(self, node_id: str, pos: tuple[float, float]) -> None:
@@ -465,6 +470,7 @@ class Graph:
         """Take ``other``'s nodes and edges (one ``graph_reset`` event)."""
         self._nodes = {n.id: copy.deepcopy(n) for n in other._nodes.values()}
         self._edges = list(other._edges)
+        self._next_id = max(self._next_id, other._next_id)
         self._emit("graph_reset")
 
     def copy(self) -> Graph:

@@ -130,3 +130,24 @@ def test_topological_order_and_equality() -> None:
     assert g == other
     other.move_node(other.by_name("conv1").id, (5, 5))
     assert g != other
+
+
+def test_set_params_drops_edges_into_removed_ports() -> None:
+    g = Graph()
+    add_node = g.add_node("Add", params={"inputs": 3})
+    srcs = [g.add_node("Linear") for _ in range(3)]
+    for i, s in enumerate(srcs):
+        g.connect(s.id, "out", add_node.id, f"x{i}")
+    events = recorder(g)
+    g.set_params(add_node.id, {"inputs": 2})
+    assert events == ["param_changed"]
+    assert [e.dst_port for e in g.in_edges(add_node.id)] == ["x0", "x1"]
+
+
+def test_replace_with_keeps_ids_fresh() -> None:
+    g = Graph()
+    other = Graph()
+    for _ in range(3):
+        other.add_node("ReLU")
+    g.replace_with(other)
+    assert g.add_node("ReLU").id not in {n.id for n in other.nodes}
