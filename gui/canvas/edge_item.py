@@ -21,7 +21,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
 
-from engine.catalog import format_shape
 from engine.graph import Edge
 
 from .. import theme
@@ -83,7 +82,7 @@ class EdgeItem(QGraphicsPathItem):
         info = self._gscene.document.inference.nodes.get(self.edge.src)
         if info is None or self.edge.src_port not in info.outputs:
             return "?"
-        return format_shape(info.outputs[self.edge.src_port])
+        return info.shape_text(self.edge.src_port)
 
     def refresh(self) -> None:
         """Recompute the geometry from the node positions and the label from inference."""
