@@ -23,18 +23,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_window(project: str | Path | None = None, **kwargs: Any) -> MainWindow:
-    """The full editor window: canvas and panels plus the optional feature modules
-    (example gallery, training) when they are installed. ``kwargs`` go to MainWindow."""
+    """The full editor window: canvas and panels, the example gallery (File > New from
+    Template) and training (data, training, curves, results). ``kwargs`` go to MainWindow.
+
+    The training controller is kept as ``window.training``."""
+    from . import gallery, training
     from .main_window import MainWindow
 
     window = MainWindow(project, **kwargs)
-    for module in ("gui.gallery", "gui.training"):
-        try:
-            install = __import__(module, fromlist=["install"]).install
-        except ImportError as err:
-            log.info("%s not available: %s", module, err)
-            continue
-        install(window)
+    gallery.install(window)
+    window.training = training.install(window)
     return window
 
 

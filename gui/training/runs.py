@@ -225,14 +225,22 @@ def _plain(value: Any) -> Any:
 
 
 def runs_root(project: Project, app_data: Path | None = None) -> Path:
-    """Where a project's runs live: ``<folder>/<stem>.runs`` or ``<app data>/runs/untitled``."""
-    if project.path is not None:
-        return project.path.parent / f"{project.path.stem}.runs"
+    """Where a project's runs live: ``<folder>/<stem>.runs`` beside the project file, or under
+    ``<app data>/runs/`` for untitled projects, the bundled examples and read-only folders."""
+    import os
+
+    from engine.examples import examples_dir
+
     if app_data is None:
         from PySide6.QtCore import QStandardPaths
 
         app_data = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
-    return app_data / "runs" / "untitled"
+    if project.path is None:
+        return app_data / "runs" / "untitled"
+    folder = project.path.parent
+    if folder.resolve() == examples_dir().resolve() or not os.access(folder, os.W_OK):
+        return app_data / "runs" / project.path.stem  # keep the app's own files clean
+    return folder / f"{project.path.stem}.runs"
 
 
 def load_runs(root: Path) -> list[RunRecord]:

@@ -50,3 +50,14 @@ def test_gan_samples_update_each_epoch(qtbot, make_window, tmp_path):
     qtbot.wait(50)
     window.grab().save(str(SCREENSHOTS / "training_gan.png"))
     controller.shutdown()
+
+
+def test_runs_of_bundled_examples_go_to_app_data(tmp_path):
+    from engine.examples import examples_dir
+    from engine.project import load_project
+    from gui.training.runs import runs_root
+
+    example = load_project(examples_dir() / "mlp_digits.json")
+    assert runs_root(example, tmp_path) == tmp_path / "runs" / "mlp_digits"
+    mine = save_project(example.copy(), tmp_path / "mine" / "digits.json")
+    assert runs_root(load_project(mine), tmp_path) == tmp_path / "mine" / "digits.runs"

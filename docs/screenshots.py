@@ -1,0 +1,74 @@
+"""Regenerate the README screenshots from the real app (offscreen).
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python docs/screenshots.py
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+
+    from gui.app import build_window
+    from gui.main_window import application
+
+    application()
+    out = ROOT / "docs" / "images"
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp())
+
+    def settle(ms: int = 300) -> None:
+        loop = QEventLoop()
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+
+    settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
+    window = build_window(ROOT / "assets" / "examples" / "mnist_cnn.json", settings=settings,
+                          autosave_dir=tmp / "autosave", check_recovery=False)
+    window.resize(1500, 950)
+    window.show()
+    window.document.infer_now()
+    settle()
+    window.view.frame_all()
+    node = window.document.graph.by_name("conv2")
+    window.scene.select_nodes([node.id])
+    settle()
+    window.grab().save(str(out / "editor.png"))
+    window.document.undo_stack.setClean()
+    window.close()
+
+    settings = QSettings(str(tmp / "settings2.ini"), QSettings.Format.IniFormat)
+    window = build_window(ROOT / "assets" / "examples" / "mlp_digits.json", settings=settings,
+                          autosave_dir=tmp / "autosave2", check_recovery=False)
+    window.resize(1500, 950)
+    window.show()
+    window.document.infer_now()
+    settle()
+    controller = window.training
+    loop = QEventLoop()
+    controller.run_ended.connect(lambda _run: loop.quit())
+    controller.start()
+    loop.exec()
+    controller.docks["results"].raise_()
+    from PySide6.QtCore import Qt
+
+    window.resizeDocks([controller.docks["curves"], controller.docks["results"]], [760, 1000],
+                       Qt.Orientation.Horizontal)
+    settle()
+    window.view.frame_all()
+    settle()
+    window.grab().save(str(out / "training.png"))
+    window.document.undo_stack.setClean()
+    window.close()
+    print(f"wrote {out / 'editor.png'} and {out / 'training.png'}")
+
+
+if __name__ == "__main__":
+    main()
