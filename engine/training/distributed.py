@@ -55,6 +55,12 @@ class DistInfo:
 
     def shutdown(self) -> None:
         if self.initialized_here and torch.distributed.is_initialized():
+            # Every rank must be done communicating before the group goes away: a rank that
+            # tears gloo down while its peer still sends aborts ("terminate called ...").
+            try:
+                torch.distributed.barrier()
+            except RuntimeError:  # a peer already failed; nothing left to wait for
+                pass
             torch.distributed.destroy_process_group()
             self.initialized_here = False
 
