@@ -27,11 +27,13 @@ def build_window(project: str | Path | None = None, **kwargs: Any) -> MainWindow
     Template) and training (data, training, curves, results). ``kwargs`` go to MainWindow.
 
     The training controller is kept as ``window.training``."""
-    from . import gallery, training
+    from . import export_dialog, gallery, import_dialog, training
     from .main_window import MainWindow
 
     window = MainWindow(project, **kwargs)
     gallery.install(window)
+    export_dialog.install(window)
+    import_dialog.install(window)
     window.training = training.install(window)
     return window
 
