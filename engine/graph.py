@@ -428,30 +428,24 @@ class Graph:
 
     def ancestors(self, node_ids: Iterable[str]) -> set[str]:
         """The given nodes and every node that feeds them."""
-        pred: dict[str, list[str]] = {}
-        for e in self._edges:
-            pred.setdefault(e.dst, []).append(e.src)
-        seen: set[str] = set()
-        stack = list(node_ids)
-        while stack:
-            n = stack.pop()
-            if n not in seen:
-                seen.add(n)
-                stack.extend(pred.get(n, ()))
-        return seen
+        return self._closure(node_ids, forward=False)
 
     def descendants(self, node_ids: Iterable[str]) -> set[str]:
         """The given nodes and every node they feed."""
-        succ: dict[str, list[str]] = {}
+        return self._closure(node_ids, forward=True)
+
+    def _closure(self, node_ids: Iterable[str], forward: bool) -> set[str]:
+        step: dict[str, list[str]] = {}
         for e in self._edges:
-            succ.setdefault(e.src, []).append(e.dst)
+            a, b = (e.src, e.dst) if forward else (e.dst, e.src)
+            step.setdefault(a, []).append(b)
         seen: set[str] = set()
         stack = list(node_ids)
         while stack:
             n = stack.pop()
             if n not in seen:
                 seen.add(n)
-                stack.extend(succ.get(n, ()))
+                stack.extend(step.get(n, ()))
         return seen
 
     def to_dict(self) -> dict[str, Any]:

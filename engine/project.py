@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from .atomic import write_atomic
 from .catalog import ParamError, UnknownKind, get_spec
 from .data.config import DataConfig
 from .errors import ProjectError
@@ -192,36 +192,6 @@ def load_project(path: str | os.PathLike[str]) -> Project:
         raise ProjectError(f"not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}",
                            str(path)) from None
     return project_from_dict(raw, path=path.resolve())
-
-
-def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temp file in the same folder, fsync and rename.
-
-    A crash at any point leaves either the old file or the new one, never half.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:  # pragma: no cover - not all platforms can fsync a directory
-        pass
 
 
 def save_project(project: Project, path: str | os.PathLike[str] | None = None) -> Path:

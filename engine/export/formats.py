@@ -97,7 +97,7 @@ def export_model(project_or_graph: Any, weights: str | os.PathLike[str] | None, 
     model.eval()
     out = Path(out)
     data = _WRITERS[fmt](compiled, _examples(compiled), title, class_name_for(title))
-    from ..project import write_atomic
+    from ..atomic import write_atomic
 
     try:
         write_atomic(out, data)

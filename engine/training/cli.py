@@ -145,14 +145,14 @@ def save_weights(model: Any, path: Path) -> None:
     """The model's state_dict as safetensors, written atomically."""
     from safetensors.torch import save
 
-    from ..project import write_atomic
+    from ..atomic import write_atomic
 
     tensors = {k: v.detach().cpu().clone().contiguous() for k, v in model.state_dict().items()}
     write_atomic(path, save(tensors, metadata={"format": "pt", "producer": "torchwire"}))
 
 
 def _write_project(project: Any, path: Path) -> None:
-    from ..project import write_atomic
+    from ..atomic import write_atomic
 
     text = json.dumps(project.to_dict(), indent=2, ensure_ascii=False) + "\n"
     write_atomic(path, text.encode("utf-8"))

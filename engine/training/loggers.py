@@ -33,7 +33,7 @@ class MetricsCSV(Callback):
         self.write()
 
     def write(self) -> None:
-        from ..project import write_atomic
+        from ..atomic import write_atomic
 
         columns: list[str] = []
         for row in self.rows:
