@@ -67,6 +67,7 @@ class LivePlots(QWidget):
             plot.setMenuEnabled(False)
             for axis in ("left", "bottom"):  # axes are costly text: re-render only when their range moves
                 plot.getAxis(axis).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+                plot.getAxis(axis).enableAutoSIPrefix(False)
             plot.titleLabel.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         for plot in (self.loss_plot, self.lr_plot):  # per-step plots follow the data in steps (_follow)
             plot.disableAutoRange()
@@ -259,14 +260,14 @@ def _follow(plot: pg.PlotItem, last_x: float, ys: np.ndarray, log: bool = False,
             from_zero: bool = False) -> None:
     """Keep the newest point in view, moving the axes in coarse steps.
 
-    The x range grows by 25 % when the newest step reaches its end and the y range
+    The x range doubles when the newest step reaches its end and the y range
     changes only when the data leave it or fill less than half of it, so the axes
     (whose text is the costly part of a repaint) are re-rendered a few times per run
     rather than on every frame.
     """
     (x0, x1), (y0, y1) = plot.vb.viewRange()
-    if last_x > x1 or x1 > 2 * max(last_x, 10):
-        plot.setXRange(0, max(10.0, last_x * 1.25), padding=0)
+    if last_x > x1 or x1 > 4 * max(last_x, 10):
+        plot.setXRange(0, max(10.0, last_x * 2.0), padding=0)
     finite = ys[np.isfinite(ys)]
     if log:
         finite = np.log10(finite[finite > 0])
