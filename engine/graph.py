@@ -107,12 +107,23 @@ EVENT_TYPES = (
 )
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Names that would clash with nn.Module / GraphModule attributes.
-_RESERVED = {
-    "forward", "training", "code", "graph", "state_dict", "parameters", "modules", "children",
-    "buffers", "to", "cuda", "cpu", "train", "eval", "type", "float", "double", "half", "apply",
-    "zero_grad", "register_buffer", "named_modules", "torch", "self", "input", "output",
-}
+# Public attributes of nn.Module / fx.GraphModule (a test keeps this in step with torch) plus
+# names the generated code itself uses. A node with one of these names would overwrite them.
+_RESERVED = frozenset({
+    "T_destination", "add_module", "add_submodule", "apply", "bfloat16", "buffers", "call_super_init",
+    "children", "code", "compile", "cpu", "cuda", "delete_all_unused_submodules", "delete_submodule",
+    "double", "dump_patches", "eval", "extra_repr", "float", "forward", "get_buffer",
+    "get_extra_state", "get_parameter", "get_submodule", "graph", "half", "ipu", "load_state_dict",
+    "modules", "mtia", "named_buffers", "named_children", "named_modules", "named_parameters",
+    "parameters", "print_readable", "recompile", "register_backward_hook", "register_buffer",
+    "register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook",
+    "register_full_backward_pre_hook", "register_load_state_dict_post_hook",
+    "register_load_state_dict_pre_hook", "register_module", "register_parameter",
+    "register_state_dict_post_hook", "register_state_dict_pre_hook", "requires_grad_",
+    "set_extra_state", "set_submodule", "share_memory", "state_dict", "to", "to_empty", "to_folder",
+    "train", "training", "type", "xpu", "zero_grad",
+    "torch", "nn", "self", "input", "output", "operator", "getattr", "load_model",
+})
 
 
 def check_name(name: str) -> None:
@@ -121,6 +132,9 @@ def check_name(name: str) -> None:
         raise NameError_(
             f"'{name}' is not a valid name: use letters, digits and _, not starting with a digit"
         )
+    if name.startswith("_"):
+        raise NameError_(f"'{name}' starts with _, which PyTorch keeps for its own attributes; "
+                         "choose a name starting with a letter")
     if keyword.iskeyword(name) or name in _RESERVED:
         raise NameError_(f"'{name}' is reserved in Python or PyTorch; choose another name")
 
@@ -197,9 +211,9 @@ class Graph:
 
     def unique_name(self, stem: str) -> str:
         """``stem`` if free, else ``stem1``, ``stem2``, … (always a valid identifier)."""
-        stem = re.sub(r"\W", "_", stem) or "node"
+        stem = re.sub(r"\W", "_", stem).strip("_") or "node"
         if stem[0].isdigit():
-            stem = "_" + stem
+            stem = "n" + stem
         taken = self.names()
         if stem not in taken and stem not in _RESERVED and not keyword.iskeyword(stem):
             return stem

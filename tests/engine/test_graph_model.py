@@ -151,3 +151,17 @@ def test_replace_with_keeps_ids_fresh() -> None:
         other.add_node("ReLU")
     g.replace_with(other)
     assert g.add_node("ReLU").id not in {n.id for n in other.nodes}
+
+
+def test_names_that_would_shadow_module_attributes_are_refused() -> None:
+    import torch
+
+    from engine.graph import _RESERVED
+
+    public = {n for n in set(dir(torch.fx.GraphModule)) | set(dir(torch.nn.Module)) if not n.startswith("_")}
+    assert public <= _RESERVED, sorted(public - _RESERVED)  # keep the list in step with torch
+    g = Graph()
+    for bad in ("__init__", "_modules", "named_parameters", "state_dict"):
+        with pytest.raises(NameError_):
+            g.add_node("ReLU", bad)
+    assert g.unique_name("__weird__") == "weird"
