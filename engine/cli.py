@@ -61,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     except TorchwireError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except OSError as err:  # a folder that is a file, no permission, a full disk, ...
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"error: {where}{err.strerror or err} — check the path exists, is a folder where one "
+              "is expected, and is writable", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -49,7 +49,28 @@ def run(args: argparse.Namespace) -> int:
     from .gc_guard import install_gc_guard
 
     install_gc_guard(app)
+    install_excepthook()
     window = build_window(getattr(args, "project", None),
                           check_recovery=not getattr(args, "no_restore", False))
     window.show()
     return int(app.exec())
+
+
+def install_excepthook() -> None:
+    """An unexpected exception in a slot becomes one sentence in a dialog (and the full
+    traceback in the log), instead of a traceback on stderr and a silent no-op."""
+    import traceback
+
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    def hook(kind: type[BaseException], err: BaseException, tb: Any) -> None:
+        log.error("unexpected error:\n%s", "".join(traceback.format_exception(kind, err, tb)))
+        if issubclass(kind, KeyboardInterrupt):
+            QApplication.quit()
+            return
+        first = (str(err).strip().splitlines() or [kind.__name__])[0]
+        QMessageBox.warning(QApplication.activeWindow(), "Torchwire",
+                            f"That did not work: {first}\n\nYour project is unchanged. If this keeps "
+                            "happening, run torchwire -v and report the log.")
+
+    sys.excepthook = hook

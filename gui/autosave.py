@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer
 
+from engine.errors import ProjectError
 from engine.project import Project, project_from_dict, write_atomic
 
 from .document import Document
@@ -108,6 +109,8 @@ def load_autosave(path: Path) -> Project:
         ProjectError, OSError, ValueError: the file is damaged.
     """
     payload = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(payload, dict) or not isinstance(payload.get("project"), dict):
+        raise ProjectError("the autosave file is damaged (no project inside)", str(path))
     original = payload.get("original_path")
     project = project_from_dict(payload["project"], source=str(path))
     project.path = Path(original) if original else None

@@ -314,6 +314,12 @@ def compile_for_export(window: MainWindow) -> Any:
                             f"Fix the graph's {len(err.issues)} problem(s) before exporting:\n\n{issues}")
         window.show_message("Export refused: the graph has errors")
         return None
+    except Exception as err:  # noqa: BLE001 - e.g. a backbone's weights file that does not fit
+        log.warning("export: the graph did not compile", exc_info=True)
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        QMessageBox.warning(window, "Cannot export", f"The model could not be built: {first}")
+        window.show_message("Export refused: the model could not be built")
+        return None
 
 
 def show_export_dialog(window: MainWindow) -> ExportDialog | None:

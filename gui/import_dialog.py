@@ -201,6 +201,10 @@ class ImportDialog(QDialog):
         except SyntaxError as err:
             self.show_error(f"{text}:{err.lineno}: the file is not valid Python ({err.msg}).")
             return
+        except ValueError:  # not UTF-8 text, or null bytes
+            self.show_error(f"{text} is not a UTF-8 Python source file — choose the .py file that "
+                            "defines the model.")
+            return
         if not names:
             self.show_error(f"{Path(text).name} defines no nn.Module class.")
         self.class_combo.addItems(names)

@@ -29,9 +29,16 @@ def build_backbone(
     model = getattr(torchvision.models, arch)(weights=None, num_classes=num_classes)
     on_meta = next(model.parameters()).device.type == "meta"
     if weights and not on_meta:
-        from engine.weights import load_state_dict_file
+        from engine.weights import WeightsError, load_state_dict_file
 
-        model.load_state_dict(load_state_dict_file(weights))
+        try:
+            model.load_state_dict(load_state_dict_file(weights))
+        except RuntimeError as err:  # keys or shapes differ
+            first = (str(err).strip().splitlines() or [""])[0]
+            raise WeightsError(
+                f"{weights} does not fit {arch} with num_classes={num_classes}: {first} — use "
+                f"weights saved from torchvision.models.{arch} and set num_classes to their head size"
+            ) from None
     if head == "features":
         if hasattr(model, "fc"):
             model.fc = torch.nn.Identity()

@@ -57,6 +57,8 @@ def read_idx(path: Path) -> np.ndarray:
         raise DataError(f"{path} is not an idx-ubyte file of bytes (bad header) — replace it "
                         "with the original MNIST-format file")
     ndim = data[3]
+    if len(data) < 4 + 4 * ndim:
+        raise DataError(f"{path} is truncated inside its header — download it again")
     dims = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
     body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
     if body.size != int(np.prod(dims)):

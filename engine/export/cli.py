@@ -29,8 +29,8 @@ def run(args: argparse.Namespace) -> int:
     from . import export_model, load_snippet
 
     project = load_project(args.project)
-    out = Path(args.output) if args.output else Path(args.project).with_suffix("").with_name(
-        Path(args.project).stem + FORMATS[args.fmt][0])
+    # default: the current folder (never inside the app's bundled examples)
+    out = Path(args.output) if args.output else Path.cwd() / (Path(args.project).stem + FORMATS[args.fmt][0])
     path = export_model(project, args.weights, args.fmt, out)
     print(f"exported {project.name} as {args.fmt} -> {path}", file=sys.stdout)
     print("load it with:\n" + "\n".join(f"    {line}" for line in load_snippet(args.fmt, path).splitlines()))

@@ -251,7 +251,7 @@ def load_runs(root: Path) -> list[RunRecord]:
     for path in sorted(root.glob(f"*/{RUN_FILE}")):
         try:
             runs.append(RunRecord.from_json(json.loads(path.read_text(encoding="utf-8")), path.parent))
-        except (OSError, ValueError, KeyError, TypeError) as err:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
             log.warning("skipping run %s: %s", path.parent, err)
     runs.sort(key=lambda r: r.started)
     return runs

