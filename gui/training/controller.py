@@ -7,7 +7,9 @@ saved, canvas unlocked). Widgets only read records; the worker only emits.
 
 from __future__ import annotations
 
+import gc
 import logging
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,12 @@ from .worker import Bridge, TrainThread
 
 log = logging.getLogger(__name__)
 STOP_WAIT_MS = 60_000
+PROGRESS_S = 0.25  # progress bar and speed text at most 4 times a second (setValue repaints at once)
+# While a run is active the GUI thread and the training thread share the GIL. With
+# CPython's default 5 ms switch interval, a repaint that holds the GIL makes the
+# trainer wait up to 5 ms after each torch call; 0.5 ms bounds that wait (and the
+# GUI's own waits) at a cost of more, cheap, switches (bench/gui_training.py).
+RUN_SWITCH_INTERVAL_S = 0.0005
 LOCK_REASON = "Training — the graph is locked until the run ends"
 
 
@@ -73,6 +81,9 @@ class TrainingController(QObject):
         self._paused_total = 0.0
         self._steps_total = 0
         self._steps_start = 0
+        self._progress_at = 0.0  # when the progress bar was last updated
+        self._progress_where = (0, 0.0)  # (epoch, samples/s) of the newest batches
+        self._run_mode: float | None = None  # switch interval before the run (see _enter_run_mode)
         self._build_widgets()
         self._build_actions()
         window.installEventFilter(self)
@@ -236,6 +247,7 @@ class TrainingController(QObject):
         self.thread = TrainThread(project.copy(), record.folder, bridge,
                                   torch_threads=self.torch_threads or worker_threads(), parent=self)
         self.thread.finished.connect(self._on_thread_done)
+        self._enter_run_mode()
         self.paused, self._paused_total, self._paused_at = False, 0.0, None
         self._steps_total = 0
         self.history.set_runs(self.runs, current=record)
@@ -306,6 +318,7 @@ class TrainingController(QObject):
         self._steps_total = max(1, epochs * int(info.get("steps_per_epoch", 1)))
         self._steps_start = 0
         self._t0 = time.monotonic()
+        self._progress_at = 0.0
 
     def _on_batches(self, steps: list, losses: list, lrs: list, epoch: int, _batch: int,
                     samples_per_s: float) -> None:
@@ -314,8 +327,21 @@ class TrainingController(QObject):
             return
         record.add_steps(steps, losses, lrs)
         self.plots.mark_dirty()
+        self._progress_where = (epoch, samples_per_s)
+        now = time.monotonic()
+        if now - self._progress_at >= PROGRESS_S or len(record.steps) >= self._steps_total:
+            self._show_progress(now)
+
+    def _show_progress(self, now: float | None = None) -> None:
+        """Progress bar, samples/s and ETA of the running run, from the steps received so far."""
+        record = self.current
+        if record is None or not len(record.steps):
+            return
+        now = time.monotonic() if now is None else now
+        self._progress_at = now
+        epoch, samples_per_s = self._progress_where
         done = len(record.steps)
-        active = time.monotonic() - self._t0 - self._paused_total
+        active = now - self._t0 - self._paused_total
         eta = active / done * (self._steps_total - done) if done else None
         speed = done * int(record.info.get("batch_size", 1)) / max(active, 1e-9)
         self.controls.show_progress(done, self._steps_total, speed if active > 0.2 else samples_per_s,
@@ -330,6 +356,7 @@ class TrainingController(QObject):
         if record is None:
             return
         record.epochs.append({"epoch": epoch, **scalar_metrics(metrics)})
+        self._show_progress()
         if SAMPLES_KEY in metrics:  # a GAN run: show what the generator makes now
             self.samples.show_samples(epoch, metrics[SAMPLES_KEY])
             if epoch == 1:
@@ -375,12 +402,37 @@ class TrainingController(QObject):
             record.epochs = [{"epoch": int(h.get("epoch", i + 1)), **scalar_metrics(h)}
                              for i, h in enumerate(history)]
 
+    def _enter_run_mode(self) -> None:
+        """Interpreter settings for the run (undone by :meth:`_leave_run_mode`).
+
+        * A short GIL switch interval (see ``RUN_SWITCH_INTERVAL_S``).
+        * ``gc.freeze()``: the objects that exist now (torch, the app, the project) move
+          to the permanent generation, so the GUI-thread collector (gui/gc_guard.py)
+          only scans what the run allocates; a full collection of the whole heap takes
+          ~0.1 s, which would freeze the window and stall the trainer mid-run.
+          Unfrozen, and thus collectable again, when the run ends.
+        """
+        if self._run_mode is not None:
+            return
+        self._run_mode = sys.getswitchinterval()
+        if RUN_SWITCH_INTERVAL_S:
+            sys.setswitchinterval(RUN_SWITCH_INTERVAL_S)
+        gc.freeze()
+
+    def _leave_run_mode(self) -> None:
+        if self._run_mode is None:
+            return
+        sys.setswitchinterval(self._run_mode)
+        self._run_mode = None
+        gc.unfreeze()
+
     def _on_thread_done(self) -> None:
         thread, record = self.thread, self.current
         self.thread, self.current = None, None
         if thread is not None:
             thread.wait()
             thread.deleteLater()
+        self._leave_run_mode()
         if record is not None:
             if record.status == "running":
                 record.status = "stopped"

@@ -18,12 +18,12 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QGraphicsItem,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from .run_panel import LiveText
 from .runs import RunRecord
 
 REDRAW_MS = 50  # 20 Hz
@@ -68,6 +68,9 @@ class LivePlots(QWidget):
             for axis in ("left", "bottom"):  # axes are costly text: re-render only when their range moves
                 plot.getAxis(axis).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
                 plot.getAxis(axis).enableAutoSIPrefix(False)
+                # tick text space only grows: a label shrinking from "0.25" to "0" would
+                # otherwise re-lay out all four plots and repaint every axis
+                plot.getAxis(axis).setStyle(autoReduceTextSpace=False)
             plot.titleLabel.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         for plot in (self.loss_plot, self.lr_plot):  # per-step plots follow the data in steps (_follow)
             plot.disableAutoRange()
@@ -88,7 +91,7 @@ class LivePlots(QWidget):
         self.log_y = QCheckBox("Log y")
         self.log_y.setToolTip("Logarithmic loss axes")
         self.log_y.toggled.connect(self.set_log_y)
-        self.status = QLabel()
+        self.status = LiveText()
         self.png_button = QPushButton("Export PNG…")
         self.csv_button = QPushButton("Export CSV…")
         bar = QHBoxLayout()
@@ -147,8 +150,9 @@ class LivePlots(QWidget):
         self.lr.setData(steps, run.lr.values)
         if len(steps):
             last = float(steps[-1])
-            _follow(self.loss_plot, last, run.loss.values, log=self.log_y.isChecked())
-            _follow(self.lr_plot, last, run.lr.values, from_zero=True)
+            epoch = float(run.info.get("steps_per_epoch") or 0)
+            _follow(self.loss_plot, last, run.loss.values, log=self.log_y.isChecked(), epoch=epoch)
+            _follow(self.lr_plot, last, run.lr.values, from_zero=True, epoch=epoch)
         if self._epochs_drawn != (id(run), len(run.epochs)):  # epoch curves change once an epoch
             self._epochs_drawn = (id(run), len(run.epochs))
             self._draw_epochs(run)
@@ -257,17 +261,19 @@ class LivePlots(QWidget):
 
 
 def _follow(plot: pg.PlotItem, last_x: float, ys: np.ndarray, log: bool = False,
-            from_zero: bool = False) -> None:
+            from_zero: bool = False, epoch: float = 0.0) -> None:
     """Keep the newest point in view, moving the axes in coarse steps.
 
-    The x range doubles when the newest step reaches its end and the y range
-    changes only when the data leave it or fill less than half of it, so the axes
-    (whose text is the costly part of a repaint) are re-rendered a few times per run
-    rather than on every frame.
+    The x range starts as one epoch (``epoch`` steps, when known) and doubles when the
+    newest step reaches its end. The y range changes only
+    when the data leave it or fill less than 40 % of it, and a side the data left
+    grows by at least the range's height (down to 0 for data that stay positive), so
+    a falling loss moves it a few times, not on every frame. The axes, whose text
+    is the costly part of a repaint, are thus re-rendered a few times per run.
     """
     (x0, x1), (y0, y1) = plot.vb.viewRange()
-    if last_x > x1 or x1 > 4 * max(last_x, 10):
-        plot.setXRange(0, max(10.0, last_x * 2.0), padding=0)
+    if last_x > x1 or x1 > 4 * max(last_x, 10, epoch):
+        plot.setXRange(0, max(10.0, epoch, last_x * 2.0), padding=0)
     finite = ys[np.isfinite(ys)]
     if log:
         finite = np.log10(finite[finite > 0])
@@ -275,5 +281,13 @@ def _follow(plot: pg.PlotItem, last_x: float, ys: np.ndarray, log: bool = False,
         return
     lo, hi = (0.0 if from_zero else float(finite.min())), float(finite.max())
     span = max(hi - lo, abs(hi) * 1e-3, 1e-12)
-    if lo < y0 or hi > y1 or span < 0.5 * (y1 - y0):
-        plot.setYRange(lo - 0.05 * span * (not from_zero), hi + 0.08 * span, padding=0)
+    height = y1 - y0
+    if lo < y0 or hi > y1 or span < 0.4 * height:
+        bottom, top = lo - 0.05 * span * (not from_zero), hi + 0.08 * span
+        if lo < y0 <= hi:  # the data fell out at the bottom: leave room to fall further
+            bottom = min(bottom, lo - height)
+        if hi > y1 >= lo:
+            top = max(top, hi + height)
+        if not log and lo >= 0 > bottom:
+            bottom = 0.0
+        plot.setYRange(bottom, top, padding=0)
