@@ -344,22 +344,8 @@ def install(window: MainWindow) -> None:
     action.setShortcut("Ctrl+E")
     action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
     action.triggered.connect(lambda _checked=False: show_export_dialog(window))
-    window.addAction(action)
     window.actions_["export"] = action
-    file_menu = _file_menu(window)
-    if file_menu is not None:
-        actions = file_menu.actions()
-        save_as = window.actions_.get("save_as")
-        after = actions.index(save_as) + 1 if save_as in actions else len(actions)
-        if after < len(actions):
-            file_menu.insertAction(actions[after], action)
-        else:
-            file_menu.addAction(action)
-
-
-def _file_menu(window: MainWindow) -> Any:
-    return next((a.menu() for a in window.menuBar().actions()
-                 if a.menu() is not None and a.text().replace("&", "") == "File"), None)
+    window.add_file_action(action, after=window.actions_.get("save_as"))
 
 
 __all__ = ["ExportDialog", "compile_for_export", "default_output", "install", "latest_run_weights",

@@ -222,13 +222,8 @@ def install(window: MainWindow) -> QAction:
     action.setShortcut("Ctrl+Shift+N")
     action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
     action.triggered.connect(lambda _checked=False: show_gallery(window))
-    window.addAction(action)
     window.actions_["new_from_template"] = action
-    file_menu = next((a.menu() for a in window.menuBar().actions()
-                      if a.menu() is not None and a.text().replace("&", "") == "File"), None)
-    if file_menu is not None:
-        before = window.actions_.get("open")
-        file_menu.insertAction(before, action) if before is not None else file_menu.addAction(action)
+    window.add_file_action(action, after=window.actions_.get("new"))
     return action
 
 

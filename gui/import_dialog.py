@@ -334,19 +334,8 @@ def install(window: MainWindow) -> None:
     action = QAction("&Import PyTorch Model…", window)
     action.setStatusTip("Open a PyTorch nn.Module (a .py file or torchvision) as an editable graph")
     action.triggered.connect(lambda _checked=False: show_import_dialog(window))
-    window.addAction(action)
     window.actions_["import_model"] = action
-    file_menu = next((a.menu() for a in window.menuBar().actions()
-                      if a.menu() is not None and a.text().replace("&", "") == "File"), None)
-    if file_menu is None:
-        return
-    actions = file_menu.actions()
-    recent = window.recent_menu.menuAction()
-    after = actions.index(recent) + 1 if recent in actions else len(actions)
-    if after < len(actions):
-        file_menu.insertAction(actions[after], action)
-    else:
-        file_menu.addAction(action)
+    window.add_file_action(action, after=window.recent_menu.menuAction())
 
 
 __all__ = ["ImportDialog", "install", "module_classes", "open_imported", "parse_shapes",

@@ -176,7 +176,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         act = self.actions_
         bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
+        file_menu = self.file_menu = bar.addMenu("&File")
         for key in ("new", "open"):
             file_menu.addAction(act[key])
         self.recent_menu = QMenu("Open &Recent", self)
@@ -205,6 +205,17 @@ class MainWindow(QMainWindow):
             self.toolbar.addSeparator() if key is None else self.toolbar.addAction(act[key])
         self.addToolBar(self.toolbar)
         self._update_recent_menu()
+
+    def add_file_action(self, action: QAction, after: QAction | None) -> None:
+        """Put a feature's action in the File menu right after ``after`` (at the end if None
+        or absent), and register it with the window so its shortcut works everywhere."""
+        self.addAction(action)
+        actions = self.file_menu.actions()
+        index = actions.index(after) + 1 if after in actions else len(actions)
+        if index < len(actions):
+            self.file_menu.insertAction(actions[index], action)
+        else:
+            self.file_menu.addAction(action)
 
     def _connect(self) -> None:
         doc = self.document
