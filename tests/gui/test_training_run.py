@@ -100,28 +100,17 @@ def test_worker_exception_names_the_node_and_the_app_stays_usable(qtbot, trainer
     assert run_to_end(qtbot, controller).status == "finished"  # the app is still usable
 
 
-def test_nan_loss_stops_with_a_message(qtbot, trainer_app, monkeypatch):
-    from engine.training.recipes import SupervisedRecipe
-
-    original = SupervisedRecipe.train_step
-    count = {"n": 0}
-
-    def poisoned(self, batch, tools):
-        out = original(self, batch, tools)
-        count["n"] += 1
-        if count["n"] >= 3:
-            losses = out.losses
-            out.losses = (losses * float("nan") if hasattr(losses, "dim")
-                          else [t * float("nan") for t in losses])
-        return out
-
-    monkeypatch.setattr(SupervisedRecipe, "train_step", poisoned)
-    window, controller = trainer_app(epochs=2)
+def test_diverging_loss_stops_with_a_message(qtbot, trainer_app):
+    """A real divergence: linear regression on raw house prices with SGD at lr 10."""
+    window, controller = trainer_app(example="house_prices.json", epochs=20, batch_size=16,
+                                     optimizer="sgd", lr=10.0, momentum=0.0)
+    before = window.document.project.to_dict()
     run = run_to_end(qtbot, controller)
     assert run.status == "failed"
     message = controller.controls.message.text()
-    assert "nan" in message.lower() and "step 3" in message and "learning rate" in message
-    assert not window.read_only
+    assert ("inf" in message.lower() or "nan" in message.lower()) and "step" in message
+    assert "learning rate" in message
+    assert not window.read_only and window.document.project.to_dict() == before
 
 
 def test_train_refused_while_the_graph_has_errors(qtbot, trainer_app):
