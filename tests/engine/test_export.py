@@ -246,7 +246,8 @@ def test_without_weights_warns(tmp_path: Path, caplog: pytest.LogCaptureFixture)
     assert "untrained" in caplog.text
 
 
-def test_cli_export(setup, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_export(setup, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                    monkeypatch: pytest.MonkeyPatch) -> None:
     graph, model, weights, x = setup
     project = save_project(Project(graph=graph, name="Tiny CNN"), tmp_path / "tiny.json")
     out = tmp_path / "tiny.pt2"
@@ -255,8 +256,12 @@ def test_cli_export(setup, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "torch.export.load" in capsys.readouterr().out
     with torch.no_grad():
         assert torch.equal(torch.export.load(str(out)).module()(x), model(x))
+    here = tmp_path / "elsewhere"
+    here.mkdir()
+    monkeypatch.chdir(here)
     assert main(["export", str(project), "--weights", str(weights), "--format", "python"]) == 0
-    assert (tmp_path / "tiny.py").is_file()  # default name: the project's with the format's suffix
+    # default: the project's name with the format's suffix, in the current folder
+    assert (here / "tiny.py").is_file() and not (tmp_path / "tiny.py").exists()
 
     wrong = tmp_path / "wrong.safetensors"
     save_file({"conv1.weight": torch.zeros(1)}, str(wrong))
