@@ -50,11 +50,10 @@ def summary_table(
 
 def run(args: argparse.Namespace) -> int:
     from engine.project import load_project
-
-    from .common import data_input_shapes
+    from engine.validation import data_issues
 
     project = load_project(args.project)
-    shapes = None if args.no_data else data_input_shapes(project)
+    shapes = None if args.no_data else data_issues(project)[1]
     rows, inference = summary_table(project, shapes)
     header = ["Name", "Kind", "Output shape", "Params", "MACs"]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
