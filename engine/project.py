@@ -210,4 +210,4 @@ def save_project(project: Project, path: str | os.PathLike[str] | None = None) -
 
 
 __all__ = ["FORMAT_VERSION", "Project", "ProjectError", "load_project", "project_from_dict",
-           "save_project", "write_atomic"]
+           "save_project"]

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer
 
+from engine.atomic import write_atomic
 from engine.errors import ProjectError
-from engine.project import Project, project_from_dict, write_atomic
+from engine.project import Project, project_from_dict
 
 from .document import Document
 

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from engine.project import Project, write_atomic
+from engine.atomic import write_atomic
+from engine.project import Project
 
 log = logging.getLogger(__name__)
 RUN_FILE = "run.json"
