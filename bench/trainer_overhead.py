@@ -41,7 +41,9 @@ from engine.compiler import compile_graph  # noqa: E402
 from engine.data import FieldInfo  # noqa: E402
 from engine.data.core import DataBundle  # noqa: E402
 from engine.data.datasets import TensorDictDataset  # noqa: E402
+from engine.examples import examples_dir  # noqa: E402
 from engine.graph import Graph  # noqa: E402
+from engine.project import load_project  # noqa: E402
 from engine.training import Callback, TrainConfig, Trainer  # noqa: E402
 
 BATCH = 64
@@ -51,24 +53,8 @@ CLOCK = time.perf_counter
 
 
 def mnist_cnn_graph() -> Graph:
-    g = Graph()
-    layers = [
-        ("Input", "image", {"field": "image", "shape": [1, 28, 28]}),
-        ("Conv2d", "conv1", {"out_channels": 10, "kernel_size": [5, 5]}),
-        ("ReLU", "relu1", {}), ("MaxPool2d", "pool1", {"kernel_size": [2, 2]}),
-        ("Conv2d", "conv2", {"out_channels": 20, "kernel_size": [5, 5]}),
-        ("ReLU", "relu2", {}), ("MaxPool2d", "pool2", {"kernel_size": [2, 2]}),
-        ("Flatten", "flatten", {}), ("Linear", "fc1", {"out_features": 50}),
-        ("ReLU", "relu3", {}), ("Linear", "fc2", {"out_features": 10}), ("Output", "logits", {}),
-    ]
-    nodes = [g.add_node(kind, name, params) for kind, name, params in layers]
-    for a, b in zip(nodes, nodes[1:], strict=False):
-        g.connect(a.id, a.output_ports()[0], b.id, b.input_ports()[0])
-    label = g.add_node("Input", "label", {"field": "label", "shape": [], "dtype": "int64"})
-    loss = g.add_node("CrossEntropyLoss", "loss")
-    g.connect(g.by_name("fc2").id, "out", loss.id, "prediction")
-    g.connect(label.id, "out", loss.id, "target")
-    return g
+    """The MNIST CNN as shipped in the example gallery (the app's own project file)."""
+    return load_project(examples_dir() / "mnist_cnn.json").graph
 
 
 class MnistCnn(nn.Module):

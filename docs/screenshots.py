@@ -29,13 +29,17 @@ def main() -> None:
         QTimer.singleShot(ms, loop.quit)
         loop.exec()
 
-    settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
-    window = build_window(ROOT / "assets" / "examples" / "mnist_cnn.json", settings=settings,
-                          autosave_dir=tmp / "autosave", check_recovery=False)
-    window.resize(1500, 950)
-    window.show()
-    window.document.infer_now()
-    settle()
+    def open_example(stem: str):  # noqa: ANN202 - a MainWindow, in its own settings and autosave
+        settings = QSettings(str(tmp / f"{stem}.ini"), QSettings.Format.IniFormat)
+        window = build_window(ROOT / "assets" / "examples" / f"{stem}.json", settings=settings,
+                              autosave_dir=tmp / f"autosave-{stem}", check_recovery=False)
+        window.resize(1500, 950)
+        window.show()
+        window.document.infer_now()
+        settle()
+        return window
+
+    window = open_example("mnist_cnn")
     window.view.frame_all()
     node = window.document.graph.by_name("conv2")
     window.scene.select_nodes([node.id])
@@ -44,13 +48,7 @@ def main() -> None:
     window.document.undo_stack.setClean()
     window.close()
 
-    settings = QSettings(str(tmp / "settings2.ini"), QSettings.Format.IniFormat)
-    window = build_window(ROOT / "assets" / "examples" / "mlp_digits.json", settings=settings,
-                          autosave_dir=tmp / "autosave2", check_recovery=False)
-    window.resize(1500, 950)
-    window.show()
-    window.document.infer_now()
-    settle()
+    window = open_example("mlp_digits")
     controller = window.training
     loop = QEventLoop()
     controller.run_ended.connect(lambda _run: loop.quit())
