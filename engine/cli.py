@@ -10,6 +10,7 @@ import logging
 import sys
 
 from . import __version__
+from .allocator import tune_cpu_allocator
 from .errors import TorchwireError
 
 # command -> (module, one-line help)
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     if not args.command:
         args = parser.parse_args(["gui"])
+    tune_cpu_allocator()  # training steps reuse freed buffers instead of page-faulting them in
     if getattr(args, "_missing", None):
         print(f"torchwire {args.command}: not available ({args._missing})", file=sys.stderr)
         return 2

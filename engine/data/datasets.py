@@ -90,9 +90,11 @@ class TensorDictDataset(Dataset):
         return self._finish(out, batched=False)
 
     def __getitems__(self, indices: Sequence[int]) -> StackedBatch:
-        idx = torch.as_tensor(indices, dtype=torch.long)
-        return StackedBatch(self._finish({k: v.index_select(0, idx) for k, v in self.tensors.items()},
-                                         batched=True))
+        return StackedBatch(self.take(torch.as_tensor(indices, dtype=torch.long)))
+
+    def take(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The samples at ``idx`` (an int64 tensor) as one batch: field -> (len(idx), ...) tensor."""
+        return self._finish({k: v.index_select(0, idx) for k, v in self.tensors.items()}, batched=True)
 
     def subset(self, indices: Sequence[int] | np.ndarray) -> TensorDictDataset:
         """A copy holding only ``indices`` (same scales and transform)."""

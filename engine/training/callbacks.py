@@ -77,6 +77,15 @@ class CallbackList:
     def append(self, callback: Callback) -> None:
         self.callbacks.append(callback)
 
+    def listens(self, hook: str) -> bool:
+        """Whether some callback overrides ``hook`` (the loop skips building unheard events)."""
+        default = getattr(Callback, hook)
+        for callback in self.callbacks:
+            method = getattr(callback, hook, None)
+            if method is not None and getattr(method, "__func__", method) is not default:
+                return True
+        return False
+
     def fire(self, hook: str, *args: Any) -> None:
         """Call ``hook(*args)`` on every callback."""
         for callback in self.callbacks:

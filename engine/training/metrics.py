@@ -80,7 +80,10 @@ class MetricAccumulator:
 
     # -- per batch ------------------------------------------------------------
     def add_losses(self, losses: torch.Tensor | Sequence[float], n: int) -> None:
-        """Add ``[total, *task losses]`` (batch means) of a batch of ``n`` samples."""
+        """Add ``[total, *task losses]`` (batch means) of a batch of ``n`` samples.
+
+        A 0-d tensor stands for a vector whose entries are all that value.
+        """
         self.samples += n
         if isinstance(losses, torch.Tensor):
             self.sums[:self.width] += losses.detach().to(self.dtype) * n

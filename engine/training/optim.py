@@ -15,23 +15,41 @@ import torch
 
 from .config import TrainConfig
 
+# Optimizers with a fused kernel (one C++ call updates every parameter) per device type.
+# The math is the same as the per-parameter loop torch uses by default on CPU; it saves a
+# few dozen Python-dispatched tensor ops per step.
+_FUSED = {"sgd": ("cpu", "cuda"), "adam": ("cpu", "cuda"), "adamw": ("cpu", "cuda"),
+          "adagrad": ("cpu",)}
+
+
+def _fused(name: str, params: list[Any]) -> dict[str, bool]:
+    """``{"fused": True}`` when every parameter is a float tensor on a device with the kernel."""
+    devices = _FUSED.get(name, ())
+    ok = bool(params) and all(isinstance(p, torch.Tensor) and p.is_floating_point()
+                              and p.device.type in devices for p in params)
+    return {"fused": True} if ok else {}
+
 
 def build_optimizer(config: TrainConfig, params: Iterable[Any]) -> torch.optim.Optimizer:
-    """The optimizer ``config.optimizer`` over ``params`` with the config's hyperparameters."""
+    """The optimizer ``config.optimizer`` over ``params`` with the config's hyperparameters.
+
+    Uses torch's fused implementation where one exists for the parameters' device.
+    """
     params = list(params)
     lr, wd = config.lr, config.weight_decay
+    fast = _fused(config.optimizer, params)
     match config.optimizer:
         case "sgd":
             return torch.optim.SGD(params, lr=lr, momentum=config.momentum, nesterov=config.nesterov,
-                                   weight_decay=wd)
+                                   weight_decay=wd, **fast)
         case "adam":
-            return torch.optim.Adam(params, lr=lr, betas=config.betas, weight_decay=wd)
+            return torch.optim.Adam(params, lr=lr, betas=config.betas, weight_decay=wd, **fast)
         case "adamw":
-            return torch.optim.AdamW(params, lr=lr, betas=config.betas, weight_decay=wd)
+            return torch.optim.AdamW(params, lr=lr, betas=config.betas, weight_decay=wd, **fast)
         case "rmsprop":
             return torch.optim.RMSprop(params, lr=lr, momentum=config.momentum, weight_decay=wd)
         case "adagrad":
-            return torch.optim.Adagrad(params, lr=lr, weight_decay=wd)
+            return torch.optim.Adagrad(params, lr=lr, weight_decay=wd, **fast)
     raise ValueError(f"unknown optimizer {config.optimizer!r}")  # pragma: no cover - validated
 
 

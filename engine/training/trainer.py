@@ -93,10 +93,18 @@ class TrainResult:
 
 
 def _loss_vector(losses: torch.Tensor | Sequence[torch.Tensor]) -> torch.Tensor:
-    """``[total, *task losses]`` as one detached float vector (one op)."""
+    """``[total, *task losses]`` as one detached float vector (one op).
+
+    When every entry is the same tensor (one Loss node of weight 1 is its own total)
+    this is that 0-d tensor: it broadcasts over the vector's width, and skipping the
+    stack keeps a tensor op out of every step.
+    """
     with torch.no_grad():
         if isinstance(losses, torch.Tensor):
             return losses.detach().float()
+        first = losses[0]
+        if all(x is first for x in losses):
+            return first.detach().float()
         return torch.stack(list(losses)).float()
 
 
@@ -338,6 +346,8 @@ class Trainer:
         recipe.train(True)
         acc = MetricAccumulator(recipe.tasks, self.device)
         names = [t.name for t in recipe.tasks]
+        width = 1 + len(names)
+        listening = cb.listens("on_batch_end")
         indices = shard_indices(len(self.data.train), self.config.seed, epoch, True, self.dist)
         world = self.dist.world_size
         schedules = list(self.schedules.values())
@@ -358,15 +368,18 @@ class Trainer:
                 if stop_votes > 0:
                     voted = True
                     self._stop.set()
+            if not isinstance(values, list) or len(values) == 1:  # one loss, its own total
+                values = [values[0] if isinstance(values, list) else values] * width
             if not math.isfinite(values[0]):
                 raise _NonFinite(values[0], epoch, batch_no, step)
-            losses = dict(zip(names, values[1:], strict=True))
             acc.add_losses(values, n)  # under DDP: global means × local counts, summed at epoch end
             now = time.perf_counter()
             busy += now - last
-            speed = n * world / max(now - last, 1e-9)
+            if listening:
+                losses = dict(zip(names, values[1:], strict=True))
+                speed = n * world / max(now - last, 1e-9)
+                cb.fire("on_batch_end", step, epoch, batch_no, values[0], losses, batch_lr, speed)
             last = now
-            cb.fire("on_batch_end", step, epoch, batch_no, values[0], losses, batch_lr, speed)
 
         completed = True
         for batch_no, batch in enumerate(self._batches(self.data.train, indices, epoch), 1):
@@ -380,7 +393,7 @@ class Trainer:
             vector = _loss_vector(out.losses)
             if ddp:  # one collective: mean losses of all ranks, plus a vote to stop
                 vote = torch.full((1,), float(self._stop.is_set()), device=vector.device)
-                vector = torch.cat([vector / world, vote])
+                vector = torch.cat([vector.reshape(-1) / world, vote])
                 torch.distributed.all_reduce(vector)
             item = (batch_no, self.global_step, vector, out.batch_size, lr)
             if self.defer_sync:
@@ -424,16 +437,20 @@ class Trainer:
     def _batches(self, dataset: Any, indices: torch.Tensor, epoch: int) -> Iterator[Any]:
         """Batches of ``dataset`` in ``indices`` order.
 
-        In-process datasets with ``__getitems__`` (Torchwire's in-memory sets) fetch each
-        batch with one call (Torchwire's own tensor sets get the indices as a tensor);
-        otherwise, or with workers, a DataLoader does the work.
+        In-process datasets fetch each batch with one call: Torchwire's in-memory tensor
+        sets with :meth:`~engine.data.datasets.TensorDictDataset.take` (one
+        ``index_select`` per field), others with ``__getitems__``; otherwise, or with
+        workers, a DataLoader does the work.
         """
         from ..data.datasets import TensorDictDataset, collate
 
         size = self.config.batch_size
         workers = self.config.num_workers
+        if workers == 0 and isinstance(dataset, TensorDictDataset):
+            yield from map(dataset.take, indices.split(size))
+            return
         if workers == 0 and hasattr(dataset, "__getitems__"):
-            order: Any = indices if isinstance(dataset, TensorDictDataset) else indices.tolist()
+            order = indices.tolist()
             for i in range(0, len(order), size):
                 yield collate(dataset.__getitems__(order[i:i + size]))
             return

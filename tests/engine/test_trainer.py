@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from engine.training import TrainConfig, Trainer, TrainingFailed, TrainingSetupError
-from engine.training.callbacks import Callback
+from engine.training.callbacks import Callback, CallbackList
 from tests.engine.trainer_helpers import (
     BatchedDictDataset,
     Bundle,
@@ -344,3 +344,31 @@ def test_early_stopping():
     result = Trainer(mlp(), blobs(), cfg).fit()
     assert result.reason == "early_stopping"
     assert result.epochs_completed == 3 and result.best_epoch == 1
+
+
+def test_batch_events_reach_listeners_however_they_subscribe():
+    """A subclass override and a plain object's method both get every batch; the loop skips
+    building batch events only when nobody listens."""
+    class EpochsOnly(Callback):
+        def __init__(self):
+            self.epochs = []
+
+        def on_epoch_end(self, epoch, metrics):
+            self.epochs.append(epoch)
+
+    class Plain:  # duck-typed listener, not a Callback subclass
+        def __init__(self):
+            self.steps = []
+
+        def on_batch_end(self, step, *args):
+            self.steps.append(step)
+
+        def __getattr__(self, name):  # every other hook: nothing to do
+            return lambda *a: None
+
+    epochs_only, plain = EpochsOnly(), Plain()
+    assert not CallbackList([epochs_only]).listens("on_batch_end")
+    assert CallbackList([epochs_only, plain]).listens("on_batch_end")
+    Trainer(mlp(), blobs(n=40), TrainConfig(epochs=2, **CFG), callbacks=[epochs_only, plain]).fit()
+    assert epochs_only.epochs == [1, 2]
+    assert plain.steps == [1, 2, 3, 4]
