@@ -36,6 +36,7 @@ from .metrics import LossTask
 log = logging.getLogger(__name__)
 
 Batch = Mapping[str, torch.Tensor]
+_NO_AUTOCAST = contextlib.nullcontext()  # reusable: entering it does nothing
 
 
 class TrainingSetupError(TorchwireError):
@@ -58,7 +59,8 @@ class StepOutput:
     """What one train or eval step hands back to the loop (tensors stay on the device).
 
     ``losses`` is ``[total, *per-task losses]`` in :attr:`Recipe.tasks` order: a 1-D
-    tensor or a sequence of 0-d tensors (stacked once with the metric statistics).
+    tensor, a sequence of 0-d tensors (stacked once by the loop), or one 0-d tensor
+    that stands for every entry (a single Loss node of weight 1 is its own total).
     ``predictions``/``targets`` feed accuracy and errors, keyed by task name.
     """
 
@@ -66,6 +68,14 @@ class StepOutput:
     batch_size: int
     predictions: dict[str, torch.Tensor] = field(default_factory=dict)
     targets: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    @property
+    def total(self) -> torch.Tensor:
+        """The weighted total loss (what the step minimised), a 0-d tensor."""
+        losses = self.losses
+        if isinstance(losses, torch.Tensor) and losses.dim() == 0:
+            return losses
+        return losses[0]
 
 
 class StepTools:
@@ -92,7 +102,7 @@ class StepTools:
     def autocast(self) -> contextlib.AbstractContextManager[Any]:
         """Mixed precision on CUDA when ``amp`` is on; nothing otherwise."""
         if not self.amp:
-            return contextlib.nullcontext()
+            return _NO_AUTOCAST
         return torch.autocast(self.device_type, dtype=self.amp_dtype)
 
     def zero_grad(self, name: str) -> None:
@@ -275,11 +285,12 @@ class SupervisedRecipe(Recipe):
         return [batch[field].to(self._device, dtype, non_blocking=self._non_blocking)
                 for field, dtype in self.bindings]
 
-    def _total(self, losses: dict[str, torch.Tensor]) -> list[torch.Tensor]:
-        """``[weighted total, *losses]``; one Loss node of weight 1 is its own total."""
-        values = [losses[t.name].float() for t in self.tasks]
+    def _total(self, losses: dict[str, torch.Tensor]) -> list[torch.Tensor] | torch.Tensor:
+        """``[weighted total, *losses]``; one Loss node of weight 1 is its own total, returned
+        alone as a 0-d tensor (it stands for the whole vector)."""
         if self._single:
-            return [values[0], *values]
+            return losses[self.tasks[0].name].float()
+        values = [losses[t.name].float() for t in self.tasks]
         total = values[0] * self.weights[0]
         for w, v in zip(self.weights[1:], values[1:], strict=True):
             total = total + w * v
@@ -291,7 +302,7 @@ class SupervisedRecipe(Recipe):
         with tools.autocast():
             out = self.step_module(*args)
         losses = self._total(out["losses"])
-        tools.backward(losses[0])
+        tools.backward(losses if isinstance(losses, torch.Tensor) else losses[0])
         tools.step("model")
         return StepOutput(losses, len(args[0]) if args else 0, out["predictions"], out["targets"])
 

@@ -93,18 +93,14 @@ class TrainResult:
 
 
 def _loss_vector(losses: torch.Tensor | Sequence[torch.Tensor]) -> torch.Tensor:
-    """``[total, *task losses]`` as one detached float vector (one op).
+    """``[total, *task losses]`` as one detached float tensor (at most one op).
 
-    When every entry is the same tensor (one Loss node of weight 1 is its own total)
-    this is that 0-d tensor: it broadcasts over the vector's width, and skipping the
-    stack keeps a tensor op out of every step.
+    A 0-d tensor (a recipe's single loss, its own total) stays 0-d: it broadcasts over
+    the vector's width, which keeps a stack out of every step.
     """
     with torch.no_grad():
         if isinstance(losses, torch.Tensor):
             return losses.detach().float()
-        first = losses[0]
-        if all(x is first for x in losses):
-            return first.detach().float()
         return torch.stack(list(losses)).float()
 
 
