@@ -43,6 +43,9 @@ def run(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication
 
+    from .torch_threads import reserve_for_training
+
+    reserve_for_training()  # before any tensor op on this thread (see gui/torch_threads.py)
     QCoreApplication.setOrganizationName("Torchwire")
     QCoreApplication.setApplicationName("Torchwire")
     app = QApplication.instance() or QApplication(sys.argv[:1])

@@ -526,7 +526,10 @@ class MainWindow(QMainWindow):
 
 
 def application() -> QApplication:
-    """The running QApplication (created if needed)."""
+    """The running QApplication (created if needed), set up as the app sets itself up."""
+    from .torch_threads import reserve_for_training
+
+    reserve_for_training()
     app = QApplication.instance()
     if app is None:
         app = QApplication([])

@@ -26,7 +26,8 @@ def install(window: MainWindow, *, app_data: Path | None = None,
         window: The main window (its ``document``, ``add_dock``, ``set_read_only``,
             ``menuBar()`` and ``toolbar`` are used; nothing in it is replaced).
         app_data: Folder for runs of unsaved projects (default: the platform's app-data folder).
-        torch_threads: torch intra-op threads during a run (default: torch's own choice).
+        torch_threads: torch intra-op threads during a run (default: every core torch would use,
+            see ``gui/torch_threads.py``).
     """
     from .controller import TrainingController
 

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from engine.training.metrics import scalar_metrics
 from engine.training.samples import SAMPLES_KEY
 
+from ..torch_threads import training_threads
 from .data_panel import DataPanel
 from .history import HistoryPanel
 from .models import TrainedModel, build_trained_model
@@ -245,7 +246,7 @@ class TrainingController(QObject):
         bridge.finished.connect(self._on_finished)
         bridge.failed.connect(self._on_failed)
         self.thread = TrainThread(project.copy(), record.folder, bridge,
-                                  torch_threads=self.torch_threads or worker_threads(), parent=self)
+                                  torch_threads=self.torch_threads or training_threads(), parent=self)
         self.thread.finished.connect(self._on_thread_done)
         self._enter_run_mode()
         self.paused, self._paused_total, self._paused_at = False, 0.0, None
@@ -544,17 +545,3 @@ def _scrolled(widget: QWidget) -> QScrollArea:
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     return area
-
-
-def worker_threads() -> int:
-    """torch intra-op threads for a run started from the GUI: every core but one.
-
-    Measured with bench/gui_training.py on a 2-core machine: with as many torch threads
-    as cores, each repaint of the GUI thread stalls one of torch's threads and the
-    parallel regions wait for it, so the run is slower than with one thread fewer.
-    """
-    import os
-
-    import torch
-
-    return max(1, min(torch.get_num_threads(), (os.cpu_count() or 1) - 1))

@@ -24,8 +24,10 @@ def list_devices() -> list[Device]:
     """Automatic, the CPU, each CUDA device (with its free memory) and MPS when present."""
     import torch
 
+    from ..torch_threads import training_threads
+
     devices = [Device("auto", "Automatic (best available)"),
-               Device("cpu", f"CPU ({os.cpu_count() or 1} cores, {torch.get_num_threads()} threads)")]
+               Device("cpu", f"CPU ({os.cpu_count() or 1} cores, {training_threads()} threads)")]
     if torch.cuda.is_available():
         for i in range(torch.cuda.device_count()):
             name = torch.cuda.get_device_name(i)

@@ -22,8 +22,10 @@ SCREENSHOTS = Path(__file__).parent / "screenshots"
 def _collect_garbage_on_gui_thread(qapp):
     """As in the app: no cyclic GC in worker threads (see gui/gc_guard.py)."""
     from gui.gc_guard import install_gc_guard
+    from gui.torch_threads import reserve_for_training
 
     install_gc_guard(qapp)
+    reserve_for_training()  # as the app: one torch thread on the GUI thread, all for training
     yield
 
 
