@@ -30,6 +30,8 @@ from .runs import RunRecord
 
 REDRAW_MS = 50  # 20 Hz
 STATUS_S = 0.25  # the text line under the curves changes at most 4 times a second
+SHRINK_S = 2.0  # a live plot's y range closes in on falling data at most this often (axis text
+# is re-rendered on each change, the costliest part of a frame)
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf"]
 SMOOTH_COLOR = "#0b4f8a"  # the smoothed loss: a darker shade of PALETTE[0] over the faint raw curve
@@ -115,6 +117,7 @@ class LivePlots(QWidget):
         self._epochs_drawn: tuple[int, int] | None = None  # (id of run, epochs) last drawn
         self.redraws = 0
         self._status_at = 0.0
+        self._shrunk_at: dict[int, float] = {}  # id(plot) -> when its y range last shrank
 
         self.log_y = QCheckBox("Log y")
         self.log_y.setToolTip("Logarithmic loss axes")
@@ -179,8 +182,13 @@ class LivePlots(QWidget):
         if len(steps):
             last = float(steps[-1])
             epoch = float(run.info.get("steps_per_epoch") or 0)
-            _follow(self.loss_plot, last, run.loss.values, log=self.log_y.isChecked(), epoch=epoch)
-            _follow(self.lr_plot, last, run.lr.values, from_zero=True, epoch=epoch)
+            now = time.monotonic()
+            for plot, values, from_zero in ((self.loss_plot, run.loss.values, False),
+                                            (self.lr_plot, run.lr.values, True)):
+                shrink = now - self._shrunk_at.get(id(plot), 0.0) >= SHRINK_S or not self.timer.isActive()
+                if _follow(plot, last, values, log=from_zero is False and self.log_y.isChecked(),
+                           from_zero=from_zero, epoch=epoch, shrink=shrink):
+                    self._shrunk_at[id(plot)] = now
         if self._epochs_drawn != (id(run), len(run.epochs)):  # epoch curves change once an epoch
             self._epochs_drawn = (id(run), len(run.epochs))
             self._draw_epochs(run)
@@ -291,15 +299,16 @@ class LivePlots(QWidget):
 
 
 def _follow(plot: pg.PlotItem, last_x: float, ys: np.ndarray, log: bool = False,
-            from_zero: bool = False, epoch: float = 0.0) -> None:
+            from_zero: bool = False, epoch: float = 0.0, shrink: bool = True) -> bool:
     """Keep the newest point in view, moving the axes in coarse steps.
 
     The x range starts as one epoch (``epoch`` steps, when known) and doubles when the
     newest step reaches its end. The y range changes only
     when the data leave it or fill less than 40 % of it, and a side the data left
     grows by at least the range's height (down to 0 for data that stay positive), so
-    a falling loss moves it a few times, not on every frame. The axes, whose text
-    is the costly part of a repaint, are thus re-rendered a few times per run.
+    a falling loss moves it a few times, not on every frame; with ``shrink`` false the
+    range only grows. The axes, whose text is the costly part of a repaint, are thus
+    re-rendered a few times per run. Returns whether the range shrank.
     """
     (x0, x1), (y0, y1) = plot.vb.viewRange()
     if last_x > x1 or x1 > 4 * max(last_x, 10, epoch):
@@ -308,11 +317,12 @@ def _follow(plot: pg.PlotItem, last_x: float, ys: np.ndarray, log: bool = False,
     if log:
         finite = np.log10(finite[finite > 0])
     if not len(finite):
-        return
+        return False
     lo, hi = (0.0 if from_zero else float(finite.min())), float(finite.max())
     span = max(hi - lo, abs(hi) * 1e-3, 1e-12)
     height = y1 - y0
-    if lo < y0 or hi > y1 or span < 0.4 * height:
+    outside = lo < y0 or hi > y1
+    if outside or (shrink and span < 0.4 * height):
         bottom, top = lo - 0.05 * span * (not from_zero), hi + 0.08 * span
         if lo < y0 <= hi:  # the data fell out at the bottom: leave room to fall further
             bottom = min(bottom, lo - height)
@@ -321,3 +331,5 @@ def _follow(plot: pg.PlotItem, last_x: float, ys: np.ndarray, log: bool = False,
         if not log and lo >= 0 > bottom:
             bottom = 0.0
         plot.setYRange(bottom, top, padding=0)
+        return not outside
+    return False

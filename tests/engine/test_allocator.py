@@ -11,7 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# A small CNN training step repeated; prints the minor page faults of the measured steps.
+# A small CNN training step repeated; prints the minor page faults of all
+# measured steps but the worst one.
 SCRIPT = """
 import resource, sys, torch
 sys.path.insert(0, {root!r})
@@ -30,10 +31,12 @@ def step():
     opt.step()
 for _ in range(10):
     step()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-for _ in range(30):
+per_step = []
+for _ in range(60):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     step()
-print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+    per_step.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+print(sum(per_step) - max(per_step))  # without the worst step: one-off heap growth does not count
 """
 
 
@@ -46,8 +49,8 @@ def faults(mode: str) -> int:
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the tuning applies to glibc only")
 def test_tuned_allocator_keeps_step_buffers_instead_of_faulting_them_in():
     default, tuned = faults("default"), faults("tuned")
-    assert default > 3000  # glibc's defaults re-fault MBs of activations every step
-    assert tuned < default / 5
+    assert default > 1000  # glibc's defaults re-fault MBs of activations step after step
+    assert tuned < default / 10
 
 
 def test_tuning_is_a_no_op_where_the_c_library_is_not_glibc(monkeypatch):

@@ -146,3 +146,27 @@ def test_close_during_a_run_asks_then_stops_cleanly(qtbot, trainer_app, slow_ste
         assert not window.isVisible()
     assert controller.thread is None and thread.isFinished()
     assert controller.runs[-1].status == "stopped"
+
+
+def test_training_thread_gets_every_torch_thread_and_the_gui_thread_one(qtbot, trainer_app,
+                                                                        monkeypatch):
+    """libgomp throttles every pool once more threads than cores have run parallel work,
+    so the GUI thread stays at one intra-op thread and the run gets the machine's count."""
+    import torch
+
+    from gui.torch_threads import training_threads
+    from gui.training import worker
+
+    seen: list[tuple[int, int]] = []
+    original = worker.SignalCallback.on_fit_start
+
+    def on_fit_start(self, info):
+        seen.append((torch.get_num_threads(), len(seen)))  # in the training thread
+        original(self, info)
+
+    monkeypatch.setattr(worker.SignalCallback, "on_fit_start", on_fit_start)
+    _window, controller = trainer_app(epochs=1)
+    run = run_to_end(qtbot, controller)
+    assert run.status == "finished"
+    assert [n for n, _ in seen] == [training_threads()]
+    assert torch.get_num_threads() == 1  # the GUI thread, during and after the run

@@ -1,0 +1,53 @@
+"""Live per-step curves: what is on screen after many partial repaints equals a full repaint."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtGui import QImage
+
+from gui.training.plots import LivePlots
+from gui.training.runs import RunRecord
+
+
+def _pixels(image: QImage) -> np.ndarray:
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    raw = np.frombuffer(image.constBits(), dtype=np.uint8, count=image.sizeInBytes())
+    return raw.reshape(image.height(), image.bytesPerLine()).copy()
+
+
+def _feed(qapp, plots: LivePlots, run: RunRecord, frames: int, rng: np.random.Generator) -> None:
+    for _ in range(frames):
+        k = len(run.steps)
+        steps = list(range(k + 1, k + 7))
+        losses = list(rng.random(6) * 0.3 + 2.0 * np.exp(-k / 300))
+        lr = 0.01 if k < 400 else 0.005  # a step in the learning rate mid-run
+        run.add_steps(steps, losses, [lr] * 6)
+        plots.mark_dirty()
+        plots.redraw_if_dirty()
+        qapp.processEvents()
+
+
+def test_partial_repaints_leave_the_same_picture_as_a_full_repaint(qtbot, qapp):
+    plots = LivePlots()
+    qtbot.addWidget(plots)
+    plots.resize(1000, 360)
+    plots.show()
+    qtbot.waitExposed(plots)
+    run = RunRecord("r", "run", {})
+    run.info = {"steps_per_epoch": 125, "losses": [{"name": "loss", "task": "classification"}]}
+    plots.show_run(run)
+    plots.start_live()
+    rng = np.random.default_rng(0)
+    # 2,100 steps: more points than pixels, so the curves are downsampled and re-bucketed,
+    # the x range doubles and the y range follows the falling loss
+    _feed(qapp, plots, run, 350, rng)
+    plots.log_y.setChecked(True)
+    _feed(qapp, plots, run, 20, rng)
+    on_screen = qapp.primaryScreen().grabWindow(plots.winId()).toImage()  # the backing store
+    repainted = plots.grab().toImage()  # everything painted again from scratch
+    assert on_screen.size() == repainted.size()
+    differ = (_pixels(on_screen) != _pixels(repainted)).sum()
+    assert differ == 0
+    xs, ys = plots.curve_data("raw")
+    assert len(xs) == len(run.steps) == 2220
+    np.testing.assert_array_equal(ys, run.loss.values)
