@@ -11,7 +11,9 @@ live plots on. Alternates the two ``--repeat`` times and prints
 
 Each round runs the app twice: without the probe for (a) — 200 timer wake-ups a
 second are the measurement's own load, not the app's — and with it for (b); the
-ratio with the probe running is printed too.
+ratio with the probe running is printed too. A CLI run comes before and after each
+round's app runs (shared with the next round) and the round's CLI figure is their
+mean, so a machine that speeds up or slows down over the round affects both sides.
 
 Usage::
 
@@ -169,14 +171,17 @@ def main() -> int:
           f"own process) {args.threads or 'its default'}, GUI training thread {threads}")
     rows: list[tuple[float, float, float]] = []  # (CLI, GUI, GUI with the probe) samples/s
     all_delays: list[float] = []
+    after = cli_run(path, args.threads, folder)
     for i in range(args.repeat):
-        cli = cli_run(path, args.threads, folder)
+        before, after = after, None
         runs = []
         for probe_on in (False, True):
             run_folder = folder / f"gui{i}-{int(probe_on)}"
             run_folder.mkdir()
             runs.append(gui_run(app, path, threads, run_folder, probe_on=probe_on))
         (gui, _, redraws, gui_cpu), (probed, delays, _, _) = runs
+        after = cli_run(path, args.threads, folder)
+        cli = (before + after) / 2  # the CLI runs on both sides: the machine's drift cancels
         rows.append((cli, gui, probed))
         all_delays += delays
         print(f"  round {i + 1}: CLI {cli:6.0f}  GUI {gui:6.0f} samples/s (ratio {gui / cli:.3f}; "

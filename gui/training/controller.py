@@ -46,11 +46,11 @@ from .worker import Bridge, TrainThread
 log = logging.getLogger(__name__)
 STOP_WAIT_MS = 60_000
 PROGRESS_S = 0.25  # progress bar and speed text at most 4 times a second (setValue repaints at once)
-# While a run is active the GUI thread and the training thread share the GIL. With
-# CPython's default 5 ms switch interval, a repaint that holds the GIL makes the
-# trainer wait up to 5 ms after each torch call; 0.5 ms bounds that wait (and the
-# GUI's own waits) at a cost of more, cheap, switches (bench/gui_training.py).
-RUN_SWITCH_INTERVAL_S = 0.0005
+# GIL switch interval during a run (0: CPython's own 5 ms). 0.5 ms helped while the
+# training thread ran one torch thread next to the GUI; with every core training
+# (gui/torch_threads.py) it measured no better, and slightly slower, in
+# bench/gui_training.py, with the event-loop delay unchanged (p99 under 5 ms).
+RUN_SWITCH_INTERVAL_S = 0.0
 LOCK_REASON = "Training — the graph is locked until the run ends"
 
 
