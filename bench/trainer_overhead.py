@@ -21,7 +21,7 @@ A fourth timing, a second copy of ``hand``, is an A/A control: its ratio to ``ha
 shows how far this machine's noise alone moves a ratio. Each figure is the median
 over rounds of the per-round ratio.
 
-    python bench/trainer_overhead.py [--rounds 15] [--samples 8192] [--threads N]
+    python bench/trainer_overhead.py [--rounds 25] [--samples 8192] [--threads N]
 
 (An earlier version interleaved single steps of the two loops inside one epoch; its
 A/A control — a hand loop interleaved with itself — read 0.81–1.00, biased against
@@ -89,7 +89,7 @@ def hand_epoch(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, see
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--samples", type=int, default=8192)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
     args = parser.parse_args()

@@ -92,14 +92,19 @@ class MetricAccumulator:
 
     def add_predictions(self, predictions: dict[str, torch.Tensor],
                         targets: dict[str, torch.Tensor]) -> None:
-        """Keep one batch's predictions and targets (keyed by task name) for the statistics."""
+        """Keep one batch's predictions and targets (keyed by task name) for the statistics.
+
+        They are kept as given (no per-batch detach); :meth:`reduce_kept` works on them
+        under ``torch.no_grad``, and after the step's backward pass their autograd
+        history holds no activations.
+        """
         if not self._stat_tasks:
             return
         preds, tgts = {}, {}
         for task in self._stat_tasks:
             pred, target = predictions.get(task.name), targets.get(task.name)
             if pred is not None and target is not None:
-                preds[task.name], tgts[task.name] = pred.detach(), target.detach()
+                preds[task.name], tgts[task.name] = pred, target
                 self._kept_elements += pred.numel()
         self._kept.append((preds, tgts))
         if len(self._kept) >= self.group or self._kept_elements >= self.max_elements:

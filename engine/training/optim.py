@@ -81,6 +81,7 @@ class LRSchedule:
         self.patience, self.factor = config.patience, config.factor
         self.base_lrs = [group["lr"] for group in optimizer.param_groups]
         self.scale = 1.0  # plateau reductions so far
+        self._factor: float | None = None  # the factor last written to the optimizer
         self.best = math.inf
         self.bad_epochs = 0
 
@@ -104,8 +105,10 @@ class LRSchedule:
     def apply(self, step: int) -> float:
         """Set the lr for 0-based step ``step``; returns the first group's lr."""
         factor = self.factor_at(step) * self.scale
-        for group, base in zip(self.optimizer.param_groups, self.base_lrs, strict=True):
-            group["lr"] = base * factor
+        if factor != self._factor:  # most schedules hold the lr for many steps
+            self._factor = factor
+            for group, base in zip(self.optimizer.param_groups, self.base_lrs, strict=True):
+                group["lr"] = base * factor
         return self.optimizer.param_groups[0]["lr"]
 
     def epoch_end(self, monitored: float | None) -> None:
@@ -129,6 +132,7 @@ class LRSchedule:
         self.best = float(state["best"])
         self.bad_epochs = int(state["bad_epochs"])
         self.base_lrs = [float(x) for x in state["base_lrs"]]
+        self._factor = None  # write the lr on the next step whatever the optimizer holds
 
 
 def _cos_between(start: float, end: float, t: float) -> float:

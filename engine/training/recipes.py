@@ -282,8 +282,13 @@ class SupervisedRecipe(Recipe):
         self.step_module = wrap(self.net, unused)
 
     def _args(self, batch: Batch) -> list[torch.Tensor]:
-        return [batch[field].to(self._device, dtype, non_blocking=self._non_blocking)
-                for field, dtype in self.bindings]
+        args = []
+        for name, dtype in self.bindings:
+            tensor = batch[name]
+            if tensor.dtype is not dtype or tensor.device != self._device:  # skip no-op .to() calls
+                tensor = tensor.to(self._device, dtype, non_blocking=self._non_blocking)
+            args.append(tensor)
+        return args
 
     def _total(self, losses: dict[str, torch.Tensor]) -> list[torch.Tensor] | torch.Tensor:
         """``[weighted total, *losses]``; one Loss node of weight 1 is its own total, returned

@@ -99,9 +99,8 @@ def _loss_vector(losses: torch.Tensor | Sequence[torch.Tensor]) -> torch.Tensor:
     the vector's width, which keeps a stack out of every step.
     """
     with torch.no_grad():
-        if isinstance(losses, torch.Tensor):
-            return losses.detach().float()
-        return torch.stack(list(losses)).float()
+        vector = losses.detach() if isinstance(losses, torch.Tensor) else torch.stack(list(losses))
+        return vector if vector.dtype is torch.float32 else vector.float()
 
 
 def seed_everything(seed: int) -> None:
