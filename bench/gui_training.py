@@ -150,7 +150,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="rounds of CLI and GUI runs")
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch threads of the GUI run (default: the app's choice, cores - 1)")
+                        help="torch threads of both runs (default: torch's own count, as the app and the CLI use)")
     args = parser.parse_args()
 
     import torch

@@ -46,11 +46,4 @@ def training_threads() -> int:
     return _training_threads if _training_threads is not None else torch.get_num_threads()
 
 
-def idle_threads() -> int:
-    """The thread count outside training runs: 1 once reserved, else torch's setting."""
-    import torch
-
-    return 1 if _training_threads is not None else torch.get_num_threads()
-
-
-__all__ = ["idle_threads", "reserve_for_training", "training_threads"]
+__all__ = ["reserve_for_training", "training_threads"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -46,11 +45,6 @@ from .worker import Bridge, TrainThread
 log = logging.getLogger(__name__)
 STOP_WAIT_MS = 60_000
 PROGRESS_S = 0.25  # progress bar and speed text at most 4 times a second (setValue repaints at once)
-# GIL switch interval during a run (0: CPython's own 5 ms). 0.5 ms helped while the
-# training thread ran one torch thread next to the GUI; with every core training
-# (gui/torch_threads.py) it measured no better, and slightly slower, in
-# bench/gui_training.py, with the event-loop delay unchanged (p99 under 5 ms).
-RUN_SWITCH_INTERVAL_S = 0.0
 LOCK_REASON = "Training — the graph is locked until the run ends"
 
 
@@ -84,7 +78,7 @@ class TrainingController(QObject):
         self._steps_start = 0
         self._progress_at = 0.0  # when the progress bar was last updated
         self._progress_where = (0, 0.0)  # (epoch, samples/s) of the newest batches
-        self._run_mode: float | None = None  # switch interval before the run (see _enter_run_mode)
+        self._run_mode = False  # gc frozen for a run (see _enter_run_mode)
         self._build_widgets()
         self._build_actions()
         window.installEventFilter(self)
@@ -406,25 +400,23 @@ class TrainingController(QObject):
     def _enter_run_mode(self) -> None:
         """Interpreter settings for the run (undone by :meth:`_leave_run_mode`).
 
-        * A short GIL switch interval (see ``RUN_SWITCH_INTERVAL_S``).
-        * ``gc.freeze()``: the objects that exist now (torch, the app, the project) move
-          to the permanent generation, so the GUI-thread collector (gui/gc_guard.py)
-          only scans what the run allocates; a full collection of the whole heap takes
-          ~0.1 s, which would freeze the window and stall the trainer mid-run.
-          Unfrozen, and thus collectable again, when the run ends.
+        ``gc.freeze()``: the objects that exist now (torch, the app, the project) move
+        to the permanent generation, so the GUI-thread collector (gui/gc_guard.py)
+        only scans what the run allocates; a full collection of the whole heap takes
+        ~0.1 s, which would freeze the window and stall the trainer mid-run.
+        Unfrozen, and thus collectable again, when the run ends. (The GIL switch
+        interval stays CPython's 5 ms: a shorter one measured no better in
+        bench/gui_training.py once the training thread uses every core.)
         """
-        if self._run_mode is not None:
+        if self._run_mode:
             return
-        self._run_mode = sys.getswitchinterval()
-        if RUN_SWITCH_INTERVAL_S:
-            sys.setswitchinterval(RUN_SWITCH_INTERVAL_S)
+        self._run_mode = True
         gc.freeze()
 
     def _leave_run_mode(self) -> None:
-        if self._run_mode is None:
+        if not self._run_mode:
             return
-        sys.setswitchinterval(self._run_mode)
-        self._run_mode = None
+        self._run_mode = False
         gc.unfreeze()
 
     def _on_thread_done(self) -> None:

@@ -66,8 +66,7 @@ class LiveCurve(pg.GraphicsObject):
         """Called by ``PlotItem.setLogMode``: plot log10 of y (x stays linear)."""
         if bool(y) != self._log_y:
             self._log_y = bool(y)
-            self._per = 0  # forces a full repaint
-            self.set_points(self._x, self._y)
+            self.set_points(self._x, self._y)  # every drawn point moves: the changed part is all of it
 
     def _display(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
         keep = np.isfinite(y)

@@ -176,23 +176,22 @@ class LivePlots(QWidget):
                 item.set_points(np.empty(0), np.empty(0))
             return
         steps = run.steps.values
+        now = time.monotonic()
         self.raw.set_points(steps, run.loss.values)
         self.smooth.set_points(steps, run.smooth.values)
         self.lr.set_points(steps, run.lr.values)
         if len(steps):
             last = float(steps[-1])
             epoch = float(run.info.get("steps_per_epoch") or 0)
-            now = time.monotonic()
-            for plot, values, from_zero in ((self.loss_plot, run.loss.values, False),
-                                            (self.lr_plot, run.lr.values, True)):
+            for plot, values, log, from_zero in (
+                    (self.loss_plot, run.loss.values, self.log_y.isChecked(), False),
+                    (self.lr_plot, run.lr.values, False, True)):
                 shrink = now - self._shrunk_at.get(id(plot), 0.0) >= SHRINK_S or not self.timer.isActive()
-                if _follow(plot, last, values, log=from_zero is False and self.log_y.isChecked(),
-                           from_zero=from_zero, epoch=epoch, shrink=shrink):
+                if _follow(plot, last, values, log=log, from_zero=from_zero, epoch=epoch, shrink=shrink):
                     self._shrunk_at[id(plot)] = now
         if self._epochs_drawn != (id(run), len(run.epochs)):  # epoch curves change once an epoch
             self._epochs_drawn = (id(run), len(run.epochs))
             self._draw_epochs(run)
-        now = time.monotonic()
         if len(steps) and (now - self._status_at >= STATUS_S or not self.timer.isActive()):
             self._status_at = now
             self.status.setText(f"{run.name}: step {int(steps[-1]):,} · loss {run.loss.values[-1]:.4g}"
