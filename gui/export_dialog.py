@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QFontDatabase, QGuiApplication
+from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -339,13 +339,9 @@ def show_export_dialog(window: MainWindow) -> ExportDialog | None:
 
 def install(window: MainWindow) -> None:
     """Add File > Export… (Ctrl+E, after Save As) to the main window."""
-    action = QAction("&Export…", window)
-    action.setStatusTip("Export the model with its trained weights (PyTorch, ONNX, Python file…)")
-    action.setShortcut("Ctrl+E")
-    action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-    action.triggered.connect(lambda _checked=False: show_export_dialog(window))
-    window.actions_["export"] = action
-    window.add_file_action(action, after=window.actions_.get("save_as"))
+    window.add_file_action("export", "&Export…", lambda: show_export_dialog(window),
+                           after=window.actions_.get("save_as"), shortcut="Ctrl+E",
+                           tip="Export the model with its trained weights (PyTorch, ONNX, Python file…)")
 
 
 __all__ = ["ExportDialog", "compile_for_export", "default_output", "install", "latest_run_weights",

@@ -217,14 +217,9 @@ def show_gallery(window: MainWindow) -> GalleryDialog:
 
 def install(window: MainWindow) -> QAction:
     """Add File > New from Template… (after New) to an existing main window."""
-    action = QAction("New from &Template…", window)
-    action.setStatusTip("Start from one of the example projects")
-    action.setShortcut("Ctrl+Shift+N")
-    action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-    action.triggered.connect(lambda _checked=False: show_gallery(window))
-    window.actions_["new_from_template"] = action
-    window.add_file_action(action, after=window.actions_.get("new"))
-    return action
+    return window.add_file_action("new_from_template", "New from &Template…", lambda: show_gallery(window),
+                                  after=window.actions_.get("new"), shortcut="Ctrl+Shift+N",
+                                  tip="Start from one of the example projects")
 
 
 __all__ = ["GalleryDialog", "graph_rect", "install", "open_template", "render_thumbnail", "show_gallery"]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -331,11 +331,9 @@ def show_import_dialog(window: MainWindow) -> ImportDialog:
 
 def install(window: MainWindow) -> None:
     """Add File > Import PyTorch Model… (after Open Recent) to the main window."""
-    action = QAction("&Import PyTorch Model…", window)
-    action.setStatusTip("Open a PyTorch nn.Module (a .py file or torchvision) as an editable graph")
-    action.triggered.connect(lambda _checked=False: show_import_dialog(window))
-    window.actions_["import_model"] = action
-    window.add_file_action(action, after=window.recent_menu.menuAction())
+    window.add_file_action("import_model", "&Import PyTorch Model…", lambda: show_import_dialog(window),
+                           after=window.recent_menu.menuAction(),
+                           tip="Open a PyTorch nn.Module (a .py file or torchvision) as an editable graph")
 
 
 __all__ = ["ImportDialog", "install", "module_classes", "open_imported", "parse_shapes",

@@ -119,8 +119,10 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.mode_label)
         bar.addPermanentWidget(self.counts_label)
 
-    def _action(self, key: str, text: str, slot: Any, shortcut: Any = None, icon: str | None = None,
-                tip: str = "") -> QAction:
+    def add_action(self, key: str, text: str, slot: Any, shortcut: Any = None, icon: str | None = None,
+                   tip: str = "") -> QAction:
+        """A window-wide action calling ``slot()``, registered as ``actions_[key]``
+        (``shortcut``: a key sequence, a standard key or a list of them)."""
         action = QAction(text, self)
         if icon:
             action.setIcon(icons.icon(icon))
@@ -140,7 +142,7 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         K = QKeySequence.StandardKey
-        a = self._action
+        a = self.add_action
         a("new", "&New", self.new_project, K.New, "new", "Start an empty project")
         a("open", "&Open…", self.open_dialog, K.Open, "open", "Open a project file")
         a("save", "&Save", self.save, K.Save, "save", "Save the project")
@@ -206,16 +208,18 @@ class MainWindow(QMainWindow):
         self.addToolBar(self.toolbar)
         self._update_recent_menu()
 
-    def add_file_action(self, action: QAction, after: QAction | None) -> None:
-        """Put a feature's action in the File menu right after ``after`` (at the end if None
-        or absent), and register it with the window so its shortcut works everywhere."""
-        self.addAction(action)
+    def add_file_action(self, key: str, text: str, slot: Any, *, after: QAction | None,
+                        shortcut: Any = None, tip: str = "") -> QAction:
+        """A feature's action (see :meth:`add_action`) in the File menu right after ``after``
+        (at the end if None or absent)."""
+        action = self.add_action(key, text, slot, shortcut, tip=tip)
         actions = self.file_menu.actions()
         index = actions.index(after) + 1 if after in actions else len(actions)
         if index < len(actions):
             self.file_menu.insertAction(actions[index], action)
         else:
             self.file_menu.addAction(action)
+        return action
 
     def _connect(self) -> None:
         doc = self.document

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -166,13 +166,8 @@ class TrainingController(QObject):
                 ("pause", "&Pause / Resume", self.toggle_pause, "F6"),
                 ("stop", "&Stop", self.stop, "Shift+F5"),
                 ("save_weights", "Save Trained &Weights…", self.save_weights_dialog, None)):
-            action = QAction(text, w)
-            if shortcut:
-                action.setShortcut(QKeySequence(shortcut))
-            action.triggered.connect(lambda _c=False, slot=slot: slot())
+            self.actions[key] = action = w.add_action(key, text, slot, shortcut)
             menu.addAction(action)
-            w.addAction(action)
-            self.actions[key] = action
         toolbar = getattr(w, "toolbar", None)
         if toolbar is not None:
             toolbar.addSeparator()
