@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,10 @@ class MainWindow(QMainWindow):
         self.view = GraphView(self.scene)
         self.setCentralWidget(self.view)
         self.read_only = False
+        # Asked in order before the window closes; one returning False keeps it open
+        # (the training controller's "stop the run?" question). A close guard rather than
+        # an event filter: a Python filter on the window would run for every event it gets.
+        self.close_guards: list[Callable[[], bool]] = []
         self.layers = Palette()
         self.inspector = Inspector(self.document)
         self.issues = IssuesList(self.document)
@@ -399,7 +404,7 @@ class MainWindow(QMainWindow):
         return restored
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self.maybe_save():
+        if not all(guard() for guard in self.close_guards) or not self.maybe_save():
             event.ignore()
             return
         self.settings.setValue("window/state", self.saveState())

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -32,7 +32,7 @@ from ..torch_threads import training_threads
 from .data_panel import DataPanel
 from .history import HistoryPanel
 from .models import TrainedModel, build_trained_model
-from .plots import LivePlots
+from .plots import REDRAW_MS, LivePlots
 from .results import ResultsView
 from .run_panel import RunControls
 from .runs import RunRecord, load_runs, new_run_id, runs_root, save_weights
@@ -44,7 +44,7 @@ from .worker import Bridge, TrainThread
 
 log = logging.getLogger(__name__)
 STOP_WAIT_MS = 60_000
-PROGRESS_S = 0.25  # progress bar and speed text at most 4 times a second (setValue repaints at once)
+PROGRESS_S = 0.25  # progress bar and speed text at most 4 times a second (readable, fewer repaints)
 LOCK_REASON = "Training — the graph is locked until the run ends"
 
 
@@ -79,9 +79,14 @@ class TrainingController(QObject):
         self._progress_at = 0.0  # when the progress bar was last updated
         self._progress_where = (0, 0.0)  # (epoch, samples/s) of the newest batches
         self._run_mode = False  # gc frozen for a run (see _enter_run_mode)
+        # During a run, 20 times a second: take the worker's new steps, then redraw the
+        # curves. One timer for both, so the GUI thread wakes no more often than it draws.
+        self.frame_timer = QTimer(self)
+        self.frame_timer.setInterval(REDRAW_MS)
+        self.frame_timer.timeout.connect(self._on_frame)
         self._build_widgets()
         self._build_actions()
-        window.installEventFilter(self)
+        window.close_guards.append(self._may_close)
         self.document.project_replaced.connect(self.load_history)
         app = QCoreApplication.instance()
         if app is not None:
@@ -229,7 +234,6 @@ class TrainingController(QObject):
         bridge = Bridge(self)
         bridge.stage.connect(self._on_stage)
         bridge.fit_started.connect(self._on_fit_started)
-        bridge.batches.connect(self._on_batches)
         bridge.validated.connect(self._on_validated)
         bridge.epoch_ended.connect(self._on_epoch_ended)
         bridge.finished.connect(self._on_finished)
@@ -243,6 +247,7 @@ class TrainingController(QObject):
         self.history.set_runs(self.runs, current=record)
         self.plots.show_run(record)
         self.plots.start_live()
+        self.frame_timer.start()
         self.controls.show_message("")
         self.controls.progress.setValue(0)
         self.window.set_read_only(True, LOCK_REASON)
@@ -310,14 +315,21 @@ class TrainingController(QObject):
         self._t0 = time.monotonic()
         self._progress_at = 0.0
 
-    def _on_batches(self, steps: list, losses: list, lrs: list, epoch: int, _batch: int,
-                    samples_per_s: float) -> None:
-        record = self.current
-        if record is None or not steps:
+    def _on_frame(self) -> None:
+        self._take_steps()
+        self.plots.redraw_if_dirty()
+
+    def _take_steps(self) -> None:
+        """Move the steps the worker has put since the last call into the run record."""
+        record, thread = self.current, self.thread
+        if record is None or thread is None:
+            return
+        steps, losses, lrs, where = thread.bridge.steps.take()
+        if not steps:
             return
         record.add_steps(steps, losses, lrs)
         self.plots.mark_dirty()
-        self._progress_where = (epoch, samples_per_s)
+        self._progress_where = where
         now = time.monotonic()
         if now - self._progress_at >= PROGRESS_S or len(record.steps) >= self._steps_total:
             self._show_progress(now)
@@ -338,10 +350,12 @@ class TrainingController(QObject):
                                     eta, epoch, int(record.info.get("epochs", 0)))
 
     def _on_validated(self, _epoch: int, metrics: dict[str, Any]) -> None:
+        self._take_steps()
         if self.current is not None:
             self.current.val_metrics = metrics
 
     def _on_epoch_ended(self, epoch: int, metrics: dict[str, Any]) -> None:
+        self._take_steps()  # every step of the epoch is in the buffer before this signal
         record = self.current
         if record is None:
             return
@@ -356,6 +370,7 @@ class TrainingController(QObject):
         self.plots.mark_dirty()
 
     def _on_finished(self, payload: dict[str, Any]) -> None:
+        self._take_steps()
         record = self.current
         if record is None:
             return
@@ -377,6 +392,7 @@ class TrainingController(QObject):
         self.window.show_message(record.message)
 
     def _on_failed(self, message: str, partial: dict[str, Any]) -> None:
+        self._take_steps()
         record = self.current
         if record is None:
             return
@@ -415,6 +431,8 @@ class TrainingController(QObject):
         gc.unfreeze()
 
     def _on_thread_done(self) -> None:
+        self._take_steps()  # a stopped run's last steps (no epoch-end signal after them)
+        self.frame_timer.stop()
         thread, record = self.thread, self.current
         self.thread, self.current = None, None
         if thread is not None:
@@ -515,13 +533,14 @@ class TrainingController(QObject):
             QMessageBox.StandardButton.No)
         return answer == QMessageBox.StandardButton.Yes
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-        if obj is self.window and event.type() == QEvent.Type.Close and self.running:
-            if not self.confirm_close():
-                event.ignore()
-                return True
-            self.stop_and_wait()
-        return False
+    def _may_close(self) -> bool:
+        """Close guard of the window: during a run, ask; on yes, stop the run and wait for it."""
+        if not self.running:
+            return True
+        if not self.confirm_close():
+            return False
+        self.stop_and_wait()
+        return True
 
 
 def _scrolled(widget: QWidget) -> QScrollArea:

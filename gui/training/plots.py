@@ -1,8 +1,8 @@
 """Live training curves (pyqtgraph): loss per step, validation metrics per epoch, learning rate.
 
 The curves read the :class:`~gui.training.runs.RunRecord` that the controller fills
-from worker events; they redraw from a QTimer at ~25 Hz when something changed,
-never once per batch and never from the worker thread. Several finished runs can
+from worker events; the controller's frame timer (``REDRAW_MS``, 20 Hz) asks them to
+redraw when something changed, never once per batch and never from the worker thread. Several finished runs can
 be overlaid (thin, coloured per run) under the live one.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QGraphicsItem,
@@ -135,9 +135,7 @@ class LivePlots(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.layout_widget, 1)
 
-        self.timer = QTimer(self)
-        self.timer.setInterval(REDRAW_MS)
-        self.timer.timeout.connect(self.redraw_if_dirty)
+        self.live = False  # a run is feeding the curves (see start_live)
 
     # -- data ----------------------------------------------------------------------
     def show_run(self, run: RunRecord | None) -> None:
@@ -156,10 +154,13 @@ class LivePlots(QWidget):
         self._dirty = True
 
     def start_live(self) -> None:
-        self.timer.start()
+        """A run starts feeding the main run: y ranges shrink at most every ``SHRINK_S``, the
+        status text changes at most every ``STATUS_S``."""
+        self.live = True
 
     def stop_live(self) -> None:
-        self.timer.stop()
+        """The run ended: draw its final state exactly."""
+        self.live = False
         self.redraw()
 
     def redraw_if_dirty(self) -> None:
@@ -183,16 +184,15 @@ class LivePlots(QWidget):
         if len(steps):
             last = float(steps[-1])
             epoch = float(run.info.get("steps_per_epoch") or 0)
-            for plot, values, log, from_zero in (
-                    (self.loss_plot, run.loss.values, self.log_y.isChecked(), False),
-                    (self.lr_plot, run.lr.values, False, True)):
-                shrink = now - self._shrunk_at.get(id(plot), 0.0) >= SHRINK_S or not self.timer.isActive()
-                if _follow(plot, last, values, log=log, from_zero=from_zero, epoch=epoch, shrink=shrink):
+            for plot, values, log in ((self.loss_plot, run.loss.values, self.log_y.isChecked()),
+                                      (self.lr_plot, run.lr.values, False)):
+                shrink = now - self._shrunk_at.get(id(plot), 0.0) >= SHRINK_S or not self.live
+                if _follow(plot, last, values, log=log, epoch=epoch, shrink=shrink):
                     self._shrunk_at[id(plot)] = now
         if self._epochs_drawn != (id(run), len(run.epochs)):  # epoch curves change once an epoch
             self._epochs_drawn = (id(run), len(run.epochs))
             self._draw_epochs(run)
-        if len(steps) and (now - self._status_at >= STATUS_S or not self.timer.isActive()):
+        if len(steps) and (now - self._status_at >= STATUS_S or not self.live):
             self._status_at = now
             self.status.setText(f"{run.name}: step {int(steps[-1]):,} · loss {run.loss.values[-1]:.4g}"
                                 f" · smoothed {run.smooth.values[-1]:.4g}")
@@ -298,14 +298,15 @@ class LivePlots(QWidget):
 
 
 def _follow(plot: pg.PlotItem, last_x: float, ys: np.ndarray, log: bool = False,
-            from_zero: bool = False, epoch: float = 0.0, shrink: bool = True) -> bool:
+            epoch: float = 0.0, shrink: bool = True) -> bool:
     """Keep the newest point in view, moving the axes in coarse steps.
 
     The x range starts as one epoch (``epoch`` steps, when known) and doubles when the
-    newest step reaches its end. The y range changes only
-    when the data leave it or fill less than 40 % of it, and a side the data left
-    grows by at least the range's height (down to 0 for data that stay positive), so
-    a falling loss moves it a few times, not on every frame; with ``shrink`` false the
+    newest step reaches its end. On a linear axis, data that are never negative (a
+    loss, a learning rate) are shown from 0, so a falling loss stays inside the first
+    range instead of moving the axis on every frame of the first fast drop. The y
+    range changes only when the data leave it or fill less than 40 % of it, and a
+    side the data left grows by at least the range's height; with ``shrink`` false the
     range only grows. The axes, whose text is the costly part of a repaint, are thus
     re-rendered a few times per run. Returns whether the range shrank.
     """
@@ -317,7 +318,10 @@ def _follow(plot: pg.PlotItem, last_x: float, ys: np.ndarray, log: bool = False,
         finite = np.log10(finite[finite > 0])
     if not len(finite):
         return False
-    lo, hi = (0.0 if from_zero else float(finite.min())), float(finite.max())
+    lo, hi = float(finite.min()), float(finite.max())
+    from_zero = not log and lo >= 0
+    if from_zero:
+        lo = 0.0
     span = max(hi - lo, abs(hi) * 1e-3, 1e-12)
     height = y1 - y0
     outside = lo < y0 or hi > y1

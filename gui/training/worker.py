@@ -7,8 +7,11 @@ Threading rules (the only subtle part of the training GUI):
   receivers live in the GUI thread, Qt queues every emission. Nothing here touches
   a widget, and only plain Python values (and, at the end, CPU tensors of the
   trained weights) cross the thread boundary.
-* Per-batch events are buffered and sent at most every ``flush_s`` seconds, so the
-  GUI event queue sees ~20 small messages per second however fast the loop runs.
+* Per-step numbers are not signals: the callback appends them to the bridge's
+  :class:`StepBuffer` and the GUI thread takes them from its frame timer (20 times a
+  second), so a run wakes the GUI thread no more often than its redraws do, however
+  fast the loop runs. The per-epoch signals are emitted after the epoch's steps were
+  put, so a receiver that takes the buffer first sees every step before the epoch.
 * ``stop()``, ``pause()`` and ``resume()`` may be called from the GUI thread at any
   time, even before the trainer exists (a stop then ends the run right after setup).
 """
@@ -17,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -27,68 +29,74 @@ from PySide6.QtCore import QObject, QThread, Signal
 from engine.training.callbacks import Callback
 
 log = logging.getLogger(__name__)
-FLUSH_S = 0.05
+
+
+class StepBuffer:
+    """Per-step numbers put by the worker thread and taken, in batches, by the GUI thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._steps: list[int] = []
+        self._losses: list[float] = []
+        self._lrs: list[float] = []
+        self._where = (0, 0.0)  # (epoch, samples/s) at the newest step
+
+    def put(self, step: int, loss: float, lr: float, epoch: int, samples_per_s: float) -> None:
+        with self._lock:
+            self._steps.append(step)
+            self._losses.append(loss)
+            self._lrs.append(lr)
+            self._where = (epoch, samples_per_s)
+
+    def take(self) -> tuple[list[int], list[float], list[float], tuple[int, float]]:
+        """Everything put since the last call: (steps, losses, lrs, (epoch, samples/s))."""
+        with self._lock:
+            taken = self._steps, self._losses, self._lrs, self._where
+            self._steps, self._losses, self._lrs = [], [], []
+        return taken
 
 
 class Bridge(QObject):
-    """Signals of one run, emitted from the worker thread, delivered queued in the GUI thread."""
+    """One run's events: signals emitted from the worker thread and delivered queued in the
+    GUI thread, and the :class:`StepBuffer` of per-step numbers."""
 
     stage = Signal(str)  # "Loading data…", "Compiling the graph…", "Training", "Evaluating…"
     fit_started = Signal(dict)
-    batches = Signal(list, list, list, int, int, float)  # steps, losses, lrs, epoch, batch, samples/s
     epoch_ended = Signal(int, dict)
     validated = Signal(int, dict)
     checkpoint = Signal(str)
     finished = Signal(dict)  # {"result": ..., "results": ..., "state_dict": ...}
     failed = Signal(str, dict)  # message, partial result (may be empty)
 
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.steps = StepBuffer()
+
 
 class SignalCallback(Callback):
-    """Forwards trainer events to a :class:`Bridge`, batching the per-step ones."""
+    """Forwards trainer events to a :class:`Bridge`: per-step numbers into its buffer, the rest
+    as signals."""
 
-    def __init__(self, bridge: Bridge, flush_s: float = FLUSH_S) -> None:
+    def __init__(self, bridge: Bridge) -> None:
         self.bridge = bridge
-        self.flush_s = flush_s
-        self._steps: list[int] = []
-        self._losses: list[float] = []
-        self._lrs: list[float] = []
-        self._where = (0, 0, 0.0)
-        self._last = 0.0
-
-    def flush(self) -> None:
-        if self._steps:
-            epoch, batch, speed = self._where
-            self.bridge.batches.emit(self._steps, self._losses, self._lrs, epoch, batch, speed)
-            self._steps, self._losses, self._lrs = [], [], []
-        self._last = time.monotonic()
+        self.buffer = bridge.steps
 
     def on_fit_start(self, info: dict[str, Any]) -> None:
         self.bridge.stage.emit("Training")
         self.bridge.fit_started.emit(dict(info))
-        self._last = time.monotonic()
 
     def on_batch_end(self, step: int, epoch: int, batch: int, loss: float,
                      losses: dict[str, float], lr: float, samples_per_s: float) -> None:
-        self._steps.append(step)
-        self._losses.append(loss)
-        self._lrs.append(lr)
-        self._where = (epoch, batch, samples_per_s)
-        if time.monotonic() - self._last >= self.flush_s:
-            self.flush()
+        self.buffer.put(step, loss, lr, epoch, samples_per_s)
 
     def on_validation_end(self, epoch: int, metrics: dict[str, Any]) -> None:
-        self.flush()
         self.bridge.validated.emit(epoch, dict(metrics))
 
     def on_epoch_end(self, epoch: int, metrics: dict[str, Any]) -> None:
-        self.flush()
         self.bridge.epoch_ended.emit(epoch, dict(metrics))
 
     def on_checkpoint(self, path: str) -> None:
         self.bridge.checkpoint.emit(path)
-
-    def on_fit_end(self) -> None:
-        self.flush()
 
 
 def node_from_traceback(err: BaseException | None) -> str | None:
