@@ -51,3 +51,23 @@ def test_partial_repaints_leave_the_same_picture_as_a_full_repaint(qtbot, qapp):
     xs, ys = plots.curve_data("raw")
     assert len(xs) == len(run.steps) == 2220
     np.testing.assert_array_equal(ys, run.loss.values)
+
+
+def test_a_falling_loss_keeps_its_axis_still(qtbot, qapp):
+    """Shown from 0, a loss falling fast in the first steps stays inside the first y range
+    instead of moving the axis (and re-rendering its text) on every frame."""
+    plots = LivePlots()
+    qtbot.addWidget(plots)
+    plots.resize(1000, 360)
+    plots.show()
+    qtbot.waitExposed(plots)
+    run = RunRecord("r", "run", {})
+    run.info = {"steps_per_epoch": 125, "losses": [{"name": "loss", "task": "classification"}]}
+    plots.show_run(run)
+    plots.start_live()
+    moves = []
+    plots.loss_plot.vb.sigYRangeChanged.connect(lambda _vb, rng: moves.append(tuple(rng)))
+    _feed(qapp, plots, run, 21, np.random.default_rng(1))  # 126 steps, loss 2.3 -> ~1.5
+    assert len(moves) == 1  # placed once, at the first frame
+    bottom, top = plots.loss_plot.vb.viewRange()[1]
+    assert bottom == 0 and run.loss.values.max() <= top < 1.6 * run.loss.values.max()
