@@ -122,7 +122,7 @@ class GANRecipe(Recipe):
         self.generator: nn.Module = self.g_compiled.model.to(device)
         self.discriminator: nn.Module = self.d_compiled.model.to(device)
         self.g_step, self.d_step = self.generator, self.discriminator  # DDP wrappers after distribute()
-        self.tasks = [LossTask("discriminator", "BCEWithLogitsLoss", "adversarial"),
+        self.tasks = [LossTask("discriminator", "BCEWithLogitsLoss", "binary"),  # real vs generated
                       LossTask("generator", "BCEWithLogitsLoss", "adversarial")]
         self.bce = nn.BCEWithLogitsLoss()
         self.device = device
@@ -163,8 +163,8 @@ class GANRecipe(Recipe):
         # Discriminator: real images -> 1, generated ones (no generator gradient) -> 0.
         tools.zero_grad("discriminator")
         with tools.autocast():
-            loss_d = self._score_loss(self.d_step(real), True) \
-                + self._score_loss(self.d_step(fake.detach()), False)
+            on_real, on_fake = self.d_step(real), self.d_step(fake.detach())
+            loss_d = self._score_loss(on_real, True) + self._score_loss(on_fake, False)
         tools.backward(loss_d)
         tools.step("discriminator")
         # Generator: make the (just updated) discriminator call its samples real.
@@ -173,16 +173,26 @@ class GANRecipe(Recipe):
             loss_g = self._score_loss(self.d_step(fake), True)
         tools.backward(loss_g)
         tools.step("generator")
-        return StepOutput(torch.stack([loss_d + loss_g, loss_d, loss_g]).detach(), n)
+        return self._output(loss_d, loss_g, on_real, on_fake)
 
     def eval_step(self, batch: Batch) -> StepOutput:
         real = self._real(batch)
-        n = len(real)
-        fake = self.generator(self._noise(n))
-        loss_d = self._score_loss(self.discriminator(real), True) \
-            + self._score_loss(self.discriminator(fake), False)
-        loss_g = self._score_loss(self.discriminator(fake), True)
-        return StepOutput(torch.stack([loss_d + loss_g, loss_d, loss_g]).detach(), n)
+        fake = self.generator(self._noise(len(real)))
+        on_real, on_fake = self.discriminator(real), self.discriminator(fake)
+        loss_d = self._score_loss(on_real, True) + self._score_loss(on_fake, False)
+        loss_g = self._score_loss(on_fake, True)
+        return self._output(loss_d, loss_g, on_real, on_fake)
+
+    @staticmethod
+    def _output(loss_d: torch.Tensor, loss_g: torch.Tensor, on_real: torch.Tensor,
+                on_fake: torch.Tensor) -> StepOutput:
+        """Losses, and the discriminator's scores on real (target 1) and generated (target 0)
+        samples, from which the loop counts its accuracy (near 50 %: it cannot tell them apart)."""
+        scores = torch.cat([on_real.detach().float().reshape(-1), on_fake.detach().float().reshape(-1)])
+        labels = torch.cat([torch.ones(len(on_real), device=scores.device),
+                            torch.zeros(len(on_fake), device=scores.device)])
+        return StepOutput(torch.stack([loss_d + loss_g, loss_d, loss_g]).detach(), len(on_real),
+                          predictions={"discriminator": scores}, targets={"discriminator": labels})
 
     # -- samples ------------------------------------------------------------------
     def samples(self) -> list[Any]:

@@ -122,6 +122,10 @@ class RunRecord:
 
     @property
     def best_accuracy(self) -> float | None:
+        """The best validation accuracy of any Loss node; None for a GAN run, whose only
+        accuracy is the discriminator's (high means the generator is losing, not a good model)."""
+        if self.hparams.get("training", {}).get("recipe") == "gan":
+            return None
         vals = [v for e in self.epochs for k, v in e.items()
                 if k.startswith("val/") and k.endswith("/accuracy")]
         return max(vals) if vals else None

@@ -41,6 +41,10 @@ def test_gan_trains_two_epochs_on_the_digits() -> None:
         for key in ("train/discriminator/loss", "train/generator/loss",
                     "val/discriminator/loss", "val/generator/loss"):
             assert math.isfinite(m[key]), key
+        # how often the discriminator tells real from generated (the app plots it per epoch)
+        for split in ("train", "val"):
+            assert 0.0 <= m[f"{split}/discriminator/accuracy"] <= 1.0
+            assert f"{split}/generator/accuracy" not in m
     first, second = (m[SAMPLES_KEY] for m in record.epochs)
     assert isinstance(first, list) and len(first) == SAMPLE_COUNT
     assert torch.tensor(first).shape == (SAMPLE_COUNT, 1, 8, 8)  # plain nested lists of floats

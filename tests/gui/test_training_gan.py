@@ -45,7 +45,15 @@ def test_gan_samples_update_each_epoch(qtbot, make_window, tmp_path):
     # both losses were plotted per epoch
     keys = {k for e in run.epochs for k in e}
     assert any("discriminator" in k for k in keys) and any("generator" in k for k in keys)
+    # the accuracy plot shows how often the discriminator told real from generated
+    xs, ys = controller.plots.curve_data("val/discriminator/accuracy")
+    assert list(xs) == [1, 2] and all(0 <= y <= 1 for y in ys)
+    assert ys[-1] == run.epochs[-1]["val/discriminator/accuracy"]
+    assert run.best_accuracy is None and "accuracy" not in run.message  # not a quality measure here
     SCREENSHOTS.mkdir(exist_ok=True)
+    controller.docks["curves"].raise_()
+    qtbot.wait(50)
+    window.grab().save(str(SCREENSHOTS / "training_gan_curves.png"))
     controller.docks["samples"].raise_()
     qtbot.wait(50)
     window.grab().save(str(SCREENSHOTS / "training_gan.png"))
