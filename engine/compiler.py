@@ -12,12 +12,13 @@ PyTorch and ``state_dict`` keys are stable (``conv1.weight``).
 from __future__ import annotations
 
 import operator
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalog.spec import Shape
+from .catalog.spec import Shape, resolve_path
 from .graph import Graph, GraphError, Node
 from .shapes import Inference, Issue, infer_shapes
 
@@ -67,8 +68,14 @@ def class_name_for(title: str) -> str:
     return name if not name[0].isdigit() else f"Model{name}"
 
 
-def build_module(node: Node, kwargs: Mapping[str, Any]) -> Any:
-    """Instantiate a module-style node on the default device with resolved kwargs."""
+def build_module(node: Node, kwargs: Mapping[str, Any], base_dir: str | os.PathLike[str] | None = None
+                 ) -> Any:
+    """Instantiate a module-style node on the default device with resolved kwargs; its
+    ``path`` parameters are resolved against ``base_dir`` (the project's folder)."""
+    kwargs = dict(kwargs)
+    for param in node.spec.params:
+        if param.type == "path" and kwargs.get(param.name):
+            kwargs[param.name] = resolve_path(kwargs[param.name], base_dir)
     return node.spec.resolve_target()(**kwargs)
 
 
@@ -78,6 +85,7 @@ def compile_graph(
     name: str = "Model",
     inference: Inference | None = None,
     outputs: Iterable[str] | None = None,
+    base_dir: str | os.PathLike[str] | None = None,
 ) -> Compiled:
     """Compile ``graph`` into GraphModules.
 
@@ -88,6 +96,8 @@ def compile_graph(
         inference: A fresh inference of this graph, to avoid recomputing it.
         outputs: Restrict the model to these Output node names (sub-graph
             compilation, e.g. a GAN's generator). Default: every Output node.
+        base_dir: The project's folder: relative file parameters (a backbone's
+            pretrained weights) are read from there.
     Raises:
         CompileError: with every error issue when the graph is not valid.
     """
@@ -115,7 +125,7 @@ def compile_graph(
     for node in order:
         if node.id in train_ids and node.spec.call == "module" and node.spec.role != "output":
             info = inference.nodes[node.id]
-            root.add_module(node.name, build_module(node, info.kwargs or {}))
+            root.add_module(node.name, build_module(node, info.kwargs or {}, base_dir))
 
     model_graph = _emit(graph, order, model_ids, out_nodes, [], inference)
     train_graph = _emit(graph, order, train_ids, out_nodes, loss_nodes, inference)

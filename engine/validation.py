@@ -1,10 +1,13 @@
-"""Project-level checks beyond the graph: does the bound data exist and fit the Inputs?"""
+"""Project-level checks beyond the graph: does the bound data exist and fit the Inputs,
+and do the files the graph names (a backbone's pretrained weights) exist?"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .catalog import format_shape
+from .catalog.spec import resolve_path
 from .shapes import Issue
 
 if TYPE_CHECKING:
@@ -50,3 +53,28 @@ def data_issues(project: Project) -> tuple[list[Issue], InputShapes | None]:
                                 f"'{field}' is {format_shape((0, *info.shape))}; the data's shape is used",
                                 severity="warning"))
     return issues, shapes
+
+
+def file_issues(project: Project) -> list[Issue]:
+    """An error for each file parameter (``path`` type) that names no existing file.
+
+    A relative path is looked up in the project's folder, as training and export read
+    it; an unsaved project has none, so it is looked up in the working folder.
+    """
+    issues: list[Issue] = []
+    base = project.base_dir
+    for node in project.graph:
+        for param in node.spec.params:
+            value = node.params.get(param.name)
+            if param.type != "path" or not value:
+                continue
+            path = Path(resolve_path(value, base))
+            if path.is_file():
+                continue
+            where = ""
+            if not Path(value).expanduser().is_absolute():
+                where = f" in {base}" if base is not None else " in the working folder (the project is not saved yet)"
+            issues.append(Issue(node.name, None, "file_missing",
+                                f"{node.name}: {param.name} file '{value}' was not found{where} — put "
+                                f"the file there, give its full path, or clear {param.name}"))
+    return issues

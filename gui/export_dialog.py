@@ -307,7 +307,7 @@ def compile_for_export(window: MainWindow) -> Any:
 
     project = window.document.project
     try:
-        return compile_graph(project.graph, name=project.name or "Model")
+        return compile_graph(project.graph, name=project.name or "Model", base_dir=project.base_dir)
     except CompileError as err:
         issues = "\n".join(f"• {i.node + ': ' if i.node else ''}{i.message}" for i in err.issues)
         QMessageBox.warning(window, "Cannot export",

@@ -7,6 +7,8 @@ model stays unchanged."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -14,11 +16,13 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QScrollArea,
     QSpinBox,
     QVBoxLayout,
@@ -56,15 +60,23 @@ class ParamField(QWidget):
 
     committed = Signal(str, object)
 
-    def __init__(self, param: Param, parent: QWidget | None = None) -> None:
+    def __init__(self, param: Param, parent: QWidget | None = None,
+                 base_dir: Callable[[], Path | None] = lambda: None) -> None:
         super().__init__(parent)
         self.param = param
+        self.base_dir = base_dir  # the project's folder, for file parameters (read when browsing)
         self._auto_value: Any = None
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         self.editor = self._make_editor()
         self.editor.setToolTip(param.help)
         row.addWidget(self.editor, 1)
+        if param.type == "path":
+            browse = QPushButton("…")
+            browse.setToolTip("Choose the file (one in the project's folder is stored relative to it)")
+            browse.setFixedWidth(browse.fontMetrics().horizontalAdvance(" … ") + 12)
+            browse.clicked.connect(lambda: self.choose_file())
+            row.addWidget(browse)
         self.auto_box: QCheckBox | None = None
         self.none_box: QCheckBox | None = None
         if param.auto:
@@ -116,6 +128,24 @@ class ParamField(QWidget):
             edit.setPlaceholderText("e.g. 3, 3" if p.length != 1 else "e.g. 3")
         edit.editingFinished.connect(self._commit_text)
         return edit
+
+    def choose_file(self, path: str | None = None) -> None:
+        """Set a file parameter from a file dialog (or ``path``): relative to the project's
+        folder when the file is inside it, so the project can move with its files."""
+        base = self.base_dir()
+        if path is None:
+            current = self.editor_value() or ""
+            start = str(Path(base or Path.home()) / current) if current else str(base or Path.home())
+            path, _ = QFileDialog.getOpenFileName(self, f"Choose {self.param.name}", start,
+                                                  "Weights (*.safetensors *.pt *.pth *.bin *.ckpt);;All files (*)")
+            if not path:
+                return
+        chosen = Path(path)
+        if base is not None and chosen.is_absolute() and chosen.resolve().is_relative_to(Path(base).resolve()):
+            chosen = chosen.resolve().relative_to(Path(base).resolve())
+        assert isinstance(self.editor, QLineEdit)
+        self.editor.setText(chosen.as_posix())
+        self._commit(chosen.as_posix())
 
     def _commit_text(self) -> None:
         assert isinstance(self.editor, QLineEdit)
@@ -256,7 +286,7 @@ class Inspector(QScrollArea):
         name_layout.addWidget(self.name_error)
         form.addRow("name", name_box)
         for p in spec.params:
-            field = ParamField(p)
+            field = ParamField(p, base_dir=lambda: self.document.project.base_dir)
             field.committed.connect(self._commit)
             label = QLabel(p.name)
             label.setToolTip(p.help)

@@ -62,7 +62,8 @@ def _backbone(arch: str, help: str) -> LayerSpec:
                   minimum=1),
             Param("head", "choice", "classifier", "classifier: class scores; features: pooled features",
                   choices=("classifier", "features")),
-            Param("weights", "str", "", "Local pretrained weights file (empty: random init)"),
+            Param("weights", "path", "", "Local pretrained weights file, absolute or relative to the "
+                  "project's folder (empty: random init)"),
             Param("trainable", "bool", True, "Train the backbone (off: frozen feature extractor)"),
         ),
         kwargs=lambda p, s: {"arch": arch, **p},

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import importlib
 import math
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 AUTO = "auto"
 
-ParamType = Literal["int", "float", "bool", "choice", "ints", "str", "floats"]
+ParamType = Literal["int", "float", "bool", "choice", "ints", "str", "floats", "path"]
 Role = Literal["layer", "input", "output", "loss"]
 PortKind = Literal["tensor", "loss"]
 
@@ -30,7 +32,8 @@ class Param:
     Attributes:
         name: Attribute name, also the JSON key.
         type: int, float, bool, choice (one of ``choices``), ints (tuple of
-            ints), floats (tuple of floats) or str.
+            ints), floats (tuple of floats), str, or path (a file path as text; a
+            relative one is relative to the project's folder, see :func:`resolve_path`).
         default: The value a new node gets. ``"auto"`` when ``auto`` is set.
         help: One line shown in the palette and inspector.
         minimum/maximum: Inclusive bounds for numbers (and each tuple item).
@@ -73,7 +76,7 @@ class Param:
                     f"{self.name} must be one of {', '.join(map(str, self.choices))}, not {value!r}"
                 )
             return value
-        if kind == "str":
+        if kind in ("str", "path"):
             if not isinstance(value, str):
                 raise ParamError(f"{self.name} must be text, not {value!r}")
             return value
@@ -239,6 +242,18 @@ class LayerSpec:
     def resolve_target(self) -> Any:
         """Import and return the torch class/function this spec names."""
         return import_dotted(self.builder or self.target)
+
+
+def resolve_path(value: str, base_dir: str | os.PathLike[str] | None) -> str:
+    """The file a ``path`` parameter names: ``~`` expanded, and a relative path taken
+    relative to ``base_dir`` (the project's folder) when there is one, so a project
+    that keeps its files beside it works from any working directory."""
+    if not value:
+        return value
+    path = Path(value).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = Path(base_dir) / path
+    return str(path)
 
 
 def import_dotted(path: str) -> Any:

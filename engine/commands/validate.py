@@ -16,10 +16,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from engine.project import load_project
     from engine.shapes import infer_shapes
-    from engine.validation import data_issues
+    from engine.validation import data_issues, file_issues
 
     project = load_project(args.project)
-    issues = []
+    issues = file_issues(project)
     shapes = None
     if not args.no_data:
         data_problems, shapes = data_issues(project)

@@ -86,7 +86,8 @@ def export_model(project_or_graph: Any, weights: str | os.PathLike[str] | None, 
     graph = getattr(project_or_graph, "graph", project_or_graph)
     title = getattr(project_or_graph, "name", "") or "Model"
     try:
-        compiled = compile_graph(graph, input_shapes, name=title)
+        compiled = compile_graph(graph, input_shapes, name=title,
+                                 base_dir=getattr(project_or_graph, "base_dir", None))
     except CompileError as err:
         raise ExportError(f"cannot export: {err}") from None
     model = compiled.model

@@ -96,7 +96,8 @@ def build_trainer(args: argparse.Namespace, callbacks: list[Any] | None = None) 
         raise TorchwireError(str(err)) from None
     run_dir = _run_dir(args, Path(args.project))
     trainer = Trainer(project.graph, data, project.training, callbacks=callbacks or [],
-                      run_dir=run_dir, name=project.name, resume_from=args.resume)
+                      run_dir=run_dir, name=project.name, resume_from=args.resume,
+                      base_dir=project.base_dir)
     return trainer, project, run_dir
 
 

@@ -103,9 +103,10 @@ class GANRecipe(Recipe):
         fields: dict[str, Any] = dict(ctx.fields)
         fields[NOISE_FIELD] = FieldInfo(NOISE_FIELD, self.noise_shape, "float32")
         seed = ctx.config.seed
-        self.g_compiled = compile_for_data(graph, fields, f"{ctx.name} generator", seed, [gen_out.name])
+        self.g_compiled = compile_for_data(graph, fields, f"{ctx.name} generator", seed, [gen_out.name],
+                                           ctx.base_dir)
         self.d_compiled = compile_for_data(graph, fields, f"{ctx.name} discriminator", seed + 1,
-                                           [disc_out.name])
+                                           [disc_out.name], ctx.base_dir)
         made = _output_shape(self.g_compiled, graph, gen_out)
         wanted = tuple(self.d_compiled.sample_shapes[image.name])
         if made != wanted:

@@ -21,6 +21,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
@@ -52,6 +53,7 @@ class RecipeContext:
     config: TrainConfig
     device: torch.device
     name: str = "Model"
+    base_dir: Path | None = None  # the project's folder: relative file parameters resolve there
 
 
 @dataclass
@@ -200,7 +202,7 @@ def bind_inputs(graph: Graph, fields: Mapping[str, Any]) -> dict[str, tuple[tupl
 
 
 def compile_for_data(graph: Graph, fields: Mapping[str, Any], name: str, seed: int,
-                     outputs: list[str] | None = None) -> Compiled:
+                     outputs: list[str] | None = None, base_dir: Path | None = None) -> Compiled:
     """Compile ``graph`` with the data's shapes, initialising weights from ``seed``.
 
     Raises:
@@ -212,7 +214,8 @@ def compile_for_data(graph: Graph, fields: Mapping[str, Any], name: str, seed: i
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         try:
-            return compile_graph(graph, input_shapes=input_shapes, name=name, outputs=outputs)
+            return compile_graph(graph, input_shapes=input_shapes, name=name, outputs=outputs,
+                                 base_dir=base_dir)
         except GraphError as err:
             problems = getattr(err, "issues", None) or []
             detail = problems[0].message if problems else str(err)
@@ -240,7 +243,8 @@ class SupervisedRecipe(Recipe):
 
     def __init__(self, ctx: RecipeContext) -> None:
         self.ctx = ctx
-        self.compiled = compile_for_data(ctx.graph, ctx.fields, ctx.name, ctx.config.seed)
+        self.compiled = compile_for_data(ctx.graph, ctx.fields, ctx.name, ctx.config.seed,
+                                         base_dir=ctx.base_dir)
         if not self.compiled.losses:
             raise TrainingSetupError(
                 "the graph has no Loss node — add one (e.g. CrossEntropyLoss) and wire the "

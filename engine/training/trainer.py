@@ -7,7 +7,7 @@ Typical use::
 
     data = build_datasets(project.data, project.base_dir)
     trainer = Trainer(project.graph, data, project.training, run_dir="runs/demo",
-                      callbacks=[MyCallback()])
+                      callbacks=[MyCallback()], base_dir=project.base_dir)
     result = trainer.fit()          # TrainResult; raises TrainingFailed on NaN or errors
     trainer.model                   # the trained Inputs -> Outputs GraphModule
 
@@ -123,6 +123,8 @@ class Trainer:
         run_dir: Folder for ``checkpoints/``; None writes no checkpoint.
         name: Model title (the generated class name).
         resume_from: A checkpoint to continue from (its next epoch up to ``config.epochs``).
+        base_dir: The project's folder, where relative file parameters (a backbone's
+            pretrained weights) are read from (``project.base_dir``).
     Raises:
         TrainingSetupError: the graph and data do not fit (names the node and field).
         TorchwireError: unavailable device.
@@ -130,7 +132,8 @@ class Trainer:
 
     def __init__(self, graph: Graph, data: Any, config: TrainConfig | None = None, *,
                  callbacks: Iterable[Callback] = (), run_dir: str | Path | None = None,
-                 name: str = "Model", resume_from: str | Path | None = None) -> None:
+                 name: str = "Model", resume_from: str | Path | None = None,
+                 base_dir: str | Path | None = None) -> None:
         self.config = config or TrainConfig()
         self.graph = graph
         self.data = data
@@ -139,7 +142,8 @@ class Trainer:
         self.dist: DistInfo = init_distributed(self.device)
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.resume_from = Path(resume_from) if resume_from is not None else None
-        self.recipe = build_recipe(RecipeContext(graph, data.fields, self.config, self.device, name))
+        self.recipe = build_recipe(RecipeContext(graph, data.fields, self.config, self.device, name,
+                                                 Path(base_dir) if base_dir is not None else None))
         self.global_step = 0
         self.history: list[dict[str, Any]] = []
         self.best_value = math.inf

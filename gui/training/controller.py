@@ -196,12 +196,12 @@ class TrainingController(QObject):
 
     def issues(self) -> list[str]:
         """Every error that blocks training (graph and data), as sentences."""
-        from engine.validation import data_issues
+        from engine.validation import data_issues, file_issues
 
         inference = self.document.inference if self.document.inference_current else self.document.infer_now()
         problems = [i.message for i in inference.errors]
         data, _shapes = data_issues(self.document.project)
-        problems += [i.message for i in data if i.severity == "error"]
+        problems += [i.message for i in data + file_issues(self.document.project) if i.severity == "error"]
         adversarial = self.document.project.training.recipe == "gan"  # its losses live in the recipe
         if not adversarial and not any(n.spec.role == "loss" for n in self.document.graph):
             problems.append("The graph has no Loss node — add one (e.g. CrossEntropyLoss) and wire the "

@@ -193,7 +193,8 @@ class TrainThread(QThread):
             data = build_datasets(self.project.data, self.project.base_dir)
             bridge.stage.emit("Compiling the graph…")
             trainer = Trainer(self.project.graph, data, self.project.training, callbacks=[callback],
-                              run_dir=self.run_dir, name=self.project.name)
+                              run_dir=self.run_dir, name=self.project.name,
+                              base_dir=self.project.base_dir)
             with self._lock:
                 self.trainer = trainer
                 if self._stop:

@@ -138,3 +138,24 @@ def test_issue_outline_tooltip_and_issue_list_click(window, qtbot):
     assert "receives" not in item.toolTip()
     assert not any("in_features" in m for m in window.issues.messages())
     assert "1 issue" not in window.counts_label.text()
+
+
+def test_a_weights_file_inside_the_project_folder_is_stored_relative(make_window, tmp_path):
+    from engine.project import Project, save_project
+
+    folder = tmp_path / "proj"
+    (folder / "weights").mkdir(parents=True)
+    (folder / "weights" / "r18.safetensors").write_bytes(b"")
+    outside = tmp_path / "elsewhere.pt"
+    outside.write_bytes(b"")
+    window = make_window(save_project(Project(name="p"), folder / "p.json"))
+    node = window.document.graph.add_node("resnet18", pos=(0, 0))
+    window.scene.select_nodes([node.id])
+    field = window.inspector.fields["weights"]
+    field.choose_file(str(folder / "weights" / "r18.safetensors"))
+    assert window.document.graph.node(node.id).params["weights"] == "weights/r18.safetensors"
+    assert field.editor.text() == "weights/r18.safetensors"
+    field.choose_file(str(outside))  # outside the project's folder: kept absolute
+    assert window.document.graph.node(node.id).params["weights"] == str(outside)
+    window.document.undo_stack.undo()  # each choice is one undoable edit
+    assert window.document.graph.node(node.id).params["weights"] == "weights/r18.safetensors"
