@@ -233,6 +233,7 @@ class TrainingController(QObject):
         self.current = record
         bridge = Bridge(self)
         bridge.stage.connect(self._on_stage)
+        bridge.planned.connect(lambda plan: self.plots.prepare(plan["steps_per_epoch"], plan["lr"]))
         bridge.fit_started.connect(self._on_fit_started)
         bridge.validated.connect(self._on_validated)
         bridge.epoch_ended.connect(self._on_epoch_ended)

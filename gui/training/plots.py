@@ -150,6 +150,16 @@ class LivePlots(QWidget):
         self.mark_dirty()
         self.redraw()
 
+    def prepare(self, steps_per_epoch: int, lr: float) -> None:
+        """Place the per-step axes before the first step arrives (the worker is still compiling
+        then), where :func:`_follow` would put them: x over one epoch, and the learning rate from
+        0 to just above the configured rate, which no schedule exceeds. The first frames of a
+        run then only draw points instead of re-rendering axes while training has started."""
+        for plot in (self.loss_plot, self.lr_plot):
+            plot.setXRange(0, max(10.0, float(steps_per_epoch)), padding=0)
+        if lr > 0:
+            self.lr_plot.setYRange(0, lr * 1.08, padding=0)
+
     def mark_dirty(self) -> None:
         self._dirty = True
 

@@ -19,6 +19,7 @@ Threading rules (the only subtle part of the training GUI):
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import traceback
 from pathlib import Path
@@ -61,6 +62,7 @@ class Bridge(QObject):
     GUI thread, and the :class:`StepBuffer` of per-step numbers."""
 
     stage = Signal(str)  # "Loading data…", "Compiling the graph…", "Training", "Evaluating…"
+    planned = Signal(dict)  # once the data is loaded: {"steps_per_epoch", "lr"} (the plots get ready)
     fit_started = Signal(dict)
     epoch_ended = Signal(int, dict)
     validated = Signal(int, dict)
@@ -191,6 +193,8 @@ class TrainThread(QThread):
         try:
             bridge.stage.emit("Loading data…")
             data = build_datasets(self.project.data, self.project.base_dir)
+            bridge.planned.emit({"steps_per_epoch": math.ceil(len(data.train) / batch_size),
+                                 "lr": float(self.project.training.lr)})
             bridge.stage.emit("Compiling the graph…")
             trainer = Trainer(self.project.graph, data, self.project.training, callbacks=[callback],
                               run_dir=self.run_dir, name=self.project.name,

@@ -71,3 +71,26 @@ def test_a_falling_loss_keeps_its_axis_still(qtbot, qapp):
     assert len(moves) == 1  # placed once, at the first frame
     bottom, top = plots.loss_plot.vb.viewRange()[1]
     assert bottom == 0 and run.loss.values.max() <= top < 1.6 * run.loss.values.max()
+
+
+def test_axes_placed_before_the_first_step_stay_put(qtbot, qapp):
+    """The worker reports the epoch length and learning rate once the data is loaded; the
+    per-step axes are placed then, so the run's first frames draw points only."""
+    plots = LivePlots()
+    qtbot.addWidget(plots)
+    plots.resize(1000, 360)
+    plots.show()
+    qtbot.waitExposed(plots)
+    run = RunRecord("r", "run", {})
+    run.info = {"steps_per_epoch": 125, "losses": [{"name": "loss", "task": "classification"}]}
+    plots.show_run(run)
+    plots.start_live()
+    plots.prepare(125, 0.01)
+    assert plots.loss_plot.vb.viewRange()[0] == [0, 125] == plots.lr_plot.vb.viewRange()[0]
+    assert plots.lr_plot.vb.viewRange()[1] == [0, 0.0108]
+    moves = []
+    for plot in (plots.loss_plot, plots.lr_plot):
+        plot.vb.sigXRangeChanged.connect(lambda _vb, rng: moves.append(("x", tuple(rng))))
+    plots.lr_plot.vb.sigYRangeChanged.connect(lambda _vb, rng: moves.append(("lr", tuple(rng))))
+    _feed(qapp, plots, run, 20, np.random.default_rng(2))  # 120 steps at lr 0.01
+    assert moves == []
