@@ -77,4 +77,11 @@ def file_issues(project: Project) -> list[Issue]:
             issues.append(Issue(node.name, None, "file_missing",
                                 f"{node.name}: {param.name} file '{value}' was not found{where} — put "
                                 f"the file there, give its full path, or clear {param.name}"))
+    start = project.training.init_weights
+    if start and not Path(resolve_path(start, base)).is_file():
+        where = "" if Path(start).expanduser().is_absolute() else (
+            f" in {base}" if base is not None else " in the working folder (the project is not saved yet)")
+        issues.append(Issue("", None, "file_missing",
+                            f"Training: the start-from weights file '{start}' was not found{where} — put "
+                            "the file there, give its full path, or clear 'Start from weights'"))
     return issues

@@ -97,7 +97,9 @@ def torchvision_models() -> list[str]:
 
 class ImportDialog(QDialog):
     """Pick a model (file + class, or torchvision name), its input shape and optional
-    weights; Import traces it and opens it in ``window`` as a new untitled document."""
+    weights; Import traces it and opens it in ``window``: as a new untitled document, or,
+    with weights, saved where the user chooses with the weights beside it, so training
+    starts from them (fine-tuning)."""
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -297,8 +299,43 @@ class ImportDialog(QDialog):
             self.show_error("The current project is still open — save or discard it to open the import.")
             return
         self.result_ = result
-        open_imported(self.window_, result)
+        if weights is None:
+            open_imported(self.window_, result)
+        elif not self._open_with_weights(result):
+            return
         super().accept()
+
+    def ask_project_path(self, result: Any) -> Path | None:
+        """Where to save an import that has weights (None: cancelled); tests replace this."""
+        folder = Path(self.weights_edit.text().strip()).expanduser().parent
+        start = str(folder / f"{result.project.name or 'model'}.json")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save the imported project (its weights are saved beside it)", start,
+            "Torchwire project (*.json)")
+        if not path:
+            return None
+        return Path(path) if Path(path).suffix else Path(path).with_suffix(".json")
+
+    def _open_with_weights(self, result: Any) -> bool:
+        """Save the project and its renamed weights, then open it; False keeps the dialog open."""
+        from engine.importer import save_import
+
+        path = self.ask_project_path(result)
+        if path is None:
+            open_imported(self.window_, result)
+            self.window_.show_message("Imported without its weights (not saved) — import again and choose "
+                                      "where to save the project to keep them")
+            return True
+        weights = path.with_suffix(".safetensors")
+        try:
+            save_import(result, path, weights)
+        except (OSError, TorchwireError) as err:
+            self.show_error(f"Could not save the import: {err}")
+            return False
+        self.window_.open_file(path, ask=False)
+        self.window_.show_message(f"Imported {result.project.name} with its weights ({weights.name}); "
+                                  "training starts from them")
+        return True
 
 
 def open_imported(window: MainWindow, result: Any) -> None:

@@ -16,13 +16,11 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QScrollArea,
     QSpinBox,
     QVBoxLayout,
@@ -35,6 +33,7 @@ from engine.graph import GraphEvent
 from . import theme
 from .canvas.node_item import count_text, value_text
 from .document import Document
+from .file_choice import FileEdit
 
 INT_LIMIT = 2_000_000_000
 
@@ -64,19 +63,19 @@ class ParamField(QWidget):
                  base_dir: Callable[[], Path | None] = lambda: None) -> None:
         super().__init__(parent)
         self.param = param
-        self.base_dir = base_dir  # the project's folder, for file parameters (read when browsing)
         self._auto_value: Any = None
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
-        self.editor = self._make_editor()
+        self.file: FileEdit | None = None
+        if param.type == "path":  # a line edit with a "…" file chooser
+            self.file = FileEdit(f"Choose {param.name}", base_dir)
+            self.file.edit.editingFinished.connect(self._commit_text)
+            self.editor = self.file.edit
+            row.addWidget(self.file, 1)
+        else:
+            self.editor = self._make_editor()
+            row.addWidget(self.editor, 1)
         self.editor.setToolTip(param.help)
-        row.addWidget(self.editor, 1)
-        if param.type == "path":
-            browse = QPushButton("…")
-            browse.setToolTip("Choose the file (one in the project's folder is stored relative to it)")
-            browse.setFixedWidth(browse.fontMetrics().horizontalAdvance(" … ") + 12)
-            browse.clicked.connect(lambda: self.choose_file())
-            row.addWidget(browse)
         self.auto_box: QCheckBox | None = None
         self.none_box: QCheckBox | None = None
         if param.auto:
@@ -130,22 +129,10 @@ class ParamField(QWidget):
         return edit
 
     def choose_file(self, path: str | None = None) -> None:
-        """Set a file parameter from a file dialog (or ``path``): relative to the project's
-        folder when the file is inside it, so the project can move with its files."""
-        base = self.base_dir()
-        if path is None:
-            current = self.editor_value() or ""
-            start = str(Path(base or Path.home()) / current) if current else str(base or Path.home())
-            path, _ = QFileDialog.getOpenFileName(self, f"Choose {self.param.name}", start,
-                                                  "Weights (*.safetensors *.pt *.pth *.bin *.ckpt);;All files (*)")
-            if not path:
-                return
-        chosen = Path(path)
-        if base is not None and chosen.is_absolute() and chosen.resolve().is_relative_to(Path(base).resolve()):
-            chosen = chosen.resolve().relative_to(Path(base).resolve())
-        assert isinstance(self.editor, QLineEdit)
-        self.editor.setText(chosen.as_posix())
-        self._commit(chosen.as_posix())
+        """A file parameter from a file dialog (or ``path``), stored relative to the project's
+        folder when the file is inside it."""
+        if self.file is not None:
+            self.file.choose(path)
 
     def _commit_text(self) -> None:
         assert isinstance(self.editor, QLineEdit)

@@ -256,6 +256,18 @@ def resolve_path(value: str, base_dir: str | os.PathLike[str] | None) -> str:
     return str(path)
 
 
+def relative_path(path: str | os.PathLike[str], base_dir: str | os.PathLike[str] | None) -> str:
+    """How a project stores ``path``: relative to ``base_dir`` (posix separators) when the
+    file is inside that folder, so the project can move together with its files; else
+    absolute. The inverse of :func:`resolve_path`."""
+    full = Path(path).expanduser().resolve()
+    if base_dir is not None:
+        base = Path(base_dir).expanduser().resolve()
+        if full.is_relative_to(base):
+            return full.relative_to(base).as_posix()
+    return str(full)
+
+
 def import_dotted(path: str) -> Any:
     module, _, attr = path.rpartition(".")
     obj = importlib.import_module(module)

@@ -110,16 +110,27 @@ def import_to_files(spec: str, out: str | os.PathLike[str], weights_out: str | o
 
     Both files are written atomically and only after the whole import succeeded.
     """
+    result = import_model(spec, input_shapes, source_weights=source_weights)
+    save_import(result, out, weights_out)
+    return result
+
+
+def save_import(result: ImportResult, out: str | os.PathLike[str],
+                weights_out: str | os.PathLike[str] | None = None) -> Path:
+    """Write an import's project to ``out`` and, with ``weights_out``, its weights as
+    safetensors; the project then starts training from them (``training.init_weights``,
+    relative to the project's folder when they lie inside it). Returns the project path."""
     from ..project import save_project, write_atomic
 
-    result = import_model(spec, input_shapes, source_weights=source_weights)
     if weights_out is not None:
         from safetensors.torch import save
 
+        from ..catalog.spec import relative_path
+
         data = save({k: v.contiguous() for k, v in result.state_dict.items()})
         write_atomic(weights_out, data)
-    save_project(result.project, Path(out))
-    return result
+        result.project.training.init_weights = relative_path(weights_out, Path(out).parent)
+    return save_project(result.project, Path(out))
 
 
 def _verify(imported: Any) -> float:
@@ -177,4 +188,4 @@ def _depth_layout(graph: Any) -> dict[str, tuple[float, float]]:
 
 
 __all__ = ["ImportResult", "ModelImportError", "import_model", "import_to_files", "layout",
-           "rename_state_dict"]
+           "rename_state_dict", "save_import"]

@@ -206,6 +206,8 @@ class ProgressBar(Callback):
 
     def on_fit_start(self, info: dict[str, Any]) -> None:
         self.epochs, self.steps = info["epochs"], info["steps_per_epoch"]
+        if info.get("init_weights"):
+            print(info["init_weights"], file=sys.stderr)
 
     def on_epoch_start(self, epoch: int) -> None:
         from tqdm import tqdm

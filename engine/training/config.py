@@ -55,6 +55,9 @@ class TrainConfig:
     # -- stopping and checkpoints -----------------------------------------------
     early_stopping_patience: int | None = Field(None, ge=1)
     checkpoint_every: int = Field(1, ge=0)
+    # A state_dict to start from instead of a fresh initialisation (absolute, or relative to
+    # the project's folder); see engine/training/init_weights.py. Empty: train from scratch.
+    init_weights: str = ""
 
     @field_validator("device")
     @classmethod

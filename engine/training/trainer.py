@@ -38,6 +38,7 @@ from . import checkpoint as ckpt
 from .callbacks import Callback, CallbackList
 from .config import TrainConfig
 from .distributed import DistInfo, eval_indices, init_distributed, resolve_device, shard_indices
+from .init_weights import InitReport, load_initial_weights
 from .metrics import MetricAccumulator
 from .optim import LRSchedule, build_optimizer
 from .recipes import RecipeContext, StepOutput, StepTools, build_recipe
@@ -144,6 +145,11 @@ class Trainer:
         self.resume_from = Path(resume_from) if resume_from is not None else None
         self.recipe = build_recipe(RecipeContext(graph, data.fields, self.config, self.device, name,
                                                  Path(base_dir) if base_dir is not None else None))
+        self.init_report: InitReport | None = None
+        if self.config.init_weights and self.resume_from is None:  # a resumed run has its own weights
+            self.init_report = load_initial_weights(self.recipe.modules(), self.config.init_weights,
+                                                    base_dir)
+            log.info("%s", self.init_report.text())
         self.global_step = 0
         self.history: list[dict[str, Any]] = []
         self.best_value = math.inf
@@ -296,6 +302,7 @@ class Trainer:
             "losses": [{"name": t.name, "kind": t.kind, "task": t.task}
                        for t in self.recipe.tasks],
             "history": list(self.history),
+            "init_weights": self.init_report.text() if self.init_report is not None else None,
         }
 
     def _val_len(self) -> int:

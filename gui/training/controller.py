@@ -315,6 +315,8 @@ class TrainingController(QObject):
         self._steps_start = 0
         self._t0 = time.monotonic()
         self._progress_at = 0.0
+        if info.get("init_weights"):  # e.g. "started from w.safetensors: 4 tensor(s) loaded"
+            self.window.show_message(f"{record.name} {info['init_weights']}")
 
     def _on_frame(self) -> None:
         self._take_steps()

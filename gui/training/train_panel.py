@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..file_choice import FileEdit
 from . import forms
 from .resources import estimate_memory, list_devices
 from .settings import Settings
@@ -102,6 +103,14 @@ class TrainingPanel(QWidget):
                                     forms.spin("early_stopping_patience", 1, 1000), 5)
         self._optional(form3, self.early)
         form3.addRow("Seed", f(forms.spin("seed", 0, 2**31 - 1)))
+        self.init_weights = FileEdit("Start from weights", lambda: self.document.project.base_dir,
+                                     "empty: fresh initialisation")
+        self.init_weights.setToolTip(
+            "Weights to start from (fine-tuning): a state_dict keyed by node names, such as a run's "
+            "saved weights or an import's. Layers the file lacks start fresh.")
+        start = self.init_weights.edit
+        form3.addRow("Start from", f(forms.Field("init_weights", self.init_weights, start.text,
+                                                 lambda v: start.setText(v or ""), start.editingFinished)))
         self.device = DeviceCombo()
         self.device.setToolTip("Where the run trains; CUDA devices show their free memory")
         self.device.currentIndexChanged.connect(lambda _i: self._edited("device", self.device.currentData()))

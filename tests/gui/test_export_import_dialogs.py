@@ -247,3 +247,40 @@ def test_torchvision_mode_defaults_the_shape(mnist_window):
     dlg.file_radio.setChecked(True)
     assert dlg.shape_edit.text() == ""
     dlg.reject()
+
+
+def test_import_with_weights_saves_them_beside_the_project_to_train_from(mnist_window, dialogs, tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
+    source = tmp_path / "mlp.py"
+    source.write_text(MLP_SOURCE)
+    torch.manual_seed(3)
+    original = {"fc1.weight": torch.randn(16, 8), "fc1.bias": torch.randn(16),
+                "fc2.weight": torch.randn(4, 16), "fc2.bias": torch.randn(4)}
+    torch.save(original, tmp_path / "mlp_pretrained.pt")
+    mnist_window.document.undo_stack.setClean()
+    dlg = ImportDialog(mnist_window)
+    dlg.set_file(source, "MLP")
+    dlg.shape_edit.setText("1,8")
+    dlg.weights_edit.setText(str(tmp_path / "mlp_pretrained.pt"))
+    target = tmp_path / "project" / "mlp.json"
+    target.parent.mkdir()
+    dlg.ask_project_path = lambda result: target
+    dlg.accept()
+    assert dlg.error_label.isHidden(), dlg.error_label.text()
+    doc = mnist_window.document
+    assert doc.path == target and not doc.modified
+    assert doc.project.training.init_weights == "mlp.safetensors"
+    saved = load_file(target.parent / "mlp.safetensors")
+    assert set(saved) == set(original) and all(torch.equal(saved[k], v) for k, v in original.items())
+    assert "with its weights (mlp.safetensors); training starts from them" in mnist_window.last_message()
+
+    cancelled = ImportDialog(mnist_window)  # no place chosen: opened unsaved, and the message says so
+    cancelled.set_file(source, "MLP")
+    cancelled.shape_edit.setText("1,8")
+    cancelled.weights_edit.setText(str(tmp_path / "mlp_pretrained.pt"))
+    cancelled.ask_project_path = lambda result: None
+    cancelled.accept()
+    assert doc.path is None and doc.project.training.init_weights == ""
+    assert "Imported without its weights" in mnist_window.last_message()

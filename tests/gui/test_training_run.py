@@ -170,3 +170,22 @@ def test_training_thread_gets_every_torch_thread_and_the_gui_thread_one(qtbot, t
     assert run.status == "finished"
     assert [n for n, _ in seen] == [training_threads()]
     assert torch.get_num_threads() == 1  # the GUI thread, during and after the run
+
+
+def test_a_run_can_start_from_saved_weights(qtbot, trainer_app, tmp_path):
+    """Fine-tuning in the app: the Training panel's "Start from" takes a run's saved weights."""
+    window, controller = trainer_app(epochs=2)
+    first = run_to_end(qtbot, controller)
+    weights = tmp_path / "first.safetensors"
+    controller.save_weights_dialog(first, str(weights))
+    field = controller.training_panel.init_weights
+    field.choose(str(weights))  # inside the project's folder: stored relative to it
+    assert window.document.project.training.init_weights == "first.safetensors"
+    second = run_to_end(qtbot, controller)
+    assert second.status == "finished"
+    assert second.info["init_weights"] == "started from first.safetensors: 4 tensor(s) loaded"
+    # it carries on from the first run's weights instead of starting over
+    assert second.epochs[0]["train/loss"] < first.epochs[0]["train/loss"]
+    assert second.epochs[0]["train/loss"] <= 1.2 * first.epochs[-1]["train/loss"]
+    window.document.undo_stack.undo()  # one undoable edit
+    assert window.document.project.training.init_weights == ""
