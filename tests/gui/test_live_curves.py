@@ -27,7 +27,8 @@ def _feed(qapp, plots: LivePlots, run: RunRecord, frames: int, rng: np.random.Ge
         qapp.processEvents()
 
 
-def test_partial_repaints_leave_the_same_picture_as_a_full_repaint(qtbot, qapp):
+def _live(qtbot) -> tuple[LivePlots, RunRecord]:
+    """Plots on screen showing a fresh live run of 125 steps per epoch."""
     plots = LivePlots()
     qtbot.addWidget(plots)
     plots.resize(1000, 360)
@@ -37,6 +38,11 @@ def test_partial_repaints_leave_the_same_picture_as_a_full_repaint(qtbot, qapp):
     run.info = {"steps_per_epoch": 125, "losses": [{"name": "loss", "task": "classification"}]}
     plots.show_run(run)
     plots.start_live()
+    return plots, run
+
+
+def test_partial_repaints_leave_the_same_picture_as_a_full_repaint(qtbot, qapp):
+    plots, run = _live(qtbot)
     rng = np.random.default_rng(0)
     # 2,100 steps: more points than pixels, so the curves are downsampled and re-bucketed,
     # the x range doubles and the y range follows the falling loss
@@ -56,15 +62,7 @@ def test_partial_repaints_leave_the_same_picture_as_a_full_repaint(qtbot, qapp):
 def test_a_falling_loss_keeps_its_axis_still(qtbot, qapp):
     """Shown from 0, a loss falling fast in the first steps stays inside the first y range
     instead of moving the axis (and re-rendering its text) on every frame."""
-    plots = LivePlots()
-    qtbot.addWidget(plots)
-    plots.resize(1000, 360)
-    plots.show()
-    qtbot.waitExposed(plots)
-    run = RunRecord("r", "run", {})
-    run.info = {"steps_per_epoch": 125, "losses": [{"name": "loss", "task": "classification"}]}
-    plots.show_run(run)
-    plots.start_live()
+    plots, run = _live(qtbot)
     moves = []
     plots.loss_plot.vb.sigYRangeChanged.connect(lambda _vb, rng: moves.append(tuple(rng)))
     _feed(qapp, plots, run, 21, np.random.default_rng(1))  # 126 steps, loss 2.3 -> ~1.5
@@ -76,15 +74,7 @@ def test_a_falling_loss_keeps_its_axis_still(qtbot, qapp):
 def test_axes_placed_before_the_first_step_stay_put(qtbot, qapp):
     """The worker reports the epoch length and learning rate once the data is loaded; the
     per-step axes are placed then, so the run's first frames draw points only."""
-    plots = LivePlots()
-    qtbot.addWidget(plots)
-    plots.resize(1000, 360)
-    plots.show()
-    qtbot.waitExposed(plots)
-    run = RunRecord("r", "run", {})
-    run.info = {"steps_per_epoch": 125, "losses": [{"name": "loss", "task": "classification"}]}
-    plots.show_run(run)
-    plots.start_live()
+    plots, run = _live(qtbot)
     plots.prepare(125, 0.01)
     assert plots.loss_plot.vb.viewRange()[0] == [0, 125] == plots.lr_plot.vb.viewRange()[0]
     assert plots.lr_plot.vb.viewRange()[1] == [0, 0.0108]

@@ -7,12 +7,16 @@ from PySide6.QtGui import QColor
 from gui.training.run_panel import ProgressBar, RunControls
 
 
+def _shown(qtbot, widget, width: int = 400, height: int = 120):
+    qtbot.addWidget(widget)
+    widget.resize(width, height)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
 def test_progress_bar_fills_its_share_and_shows_the_percentage(qtbot):
-    controls = RunControls()
-    qtbot.addWidget(controls)
-    controls.resize(400, 120)
-    controls.show()
-    qtbot.waitExposed(controls)
+    controls = _shown(qtbot, RunControls())
     controls.show_progress(37, 100, 1234.0, 12.0, 1, 3)
     bar = controls.progress
     assert (bar.value(), bar.maximum(), bar.percent()) == (37, 100, 37)
@@ -35,11 +39,8 @@ def test_progress_bar_fills_its_share_and_shows_the_percentage(qtbot):
 
 
 def test_progress_bar_repaints_only_when_the_percentage_changes(qtbot):
-    bar = ProgressBar()
-    qtbot.addWidget(bar)
+    bar = _shown(qtbot, ProgressBar(), height=24)
     bar.setRange(0, 1000)
-    bar.show()
-    qtbot.waitExposed(bar)
     qtbot.wait(20)  # the first paint
     painted = []
     original = bar.paintEvent
