@@ -88,6 +88,32 @@ SPECS = [
         name_hint="permute",
     ),
     LayerSpec(
+        kind="Mean",
+        family="core",
+        help="Averages each sample over the given dimensions, e.g. 2, 3: global average pooling",
+        target="engine.catalog.ops.mean",
+        call="function",
+        params=(
+            Param("dims", "ints", (2, 3), "Dimensions to average over (the batch, 0, is never one)",
+                  minimum=1, min_length=1),
+            Param("keepdim", "bool", False, "Keep the averaged dimensions with size 1"),
+        ),
+        name_hint="mean",
+    ),
+    LayerSpec(
+        kind="Scale",
+        family="core",
+        help="Multiplies by a constant, then adds one: y = x·scale + shift",
+        target="engine.catalog.ops.scale",
+        call="function",
+        params=(
+            Param("scale", "float", 1.0, "Constant factor"),
+            Param("shift", "float", 0.0, "Constant added after scaling"),
+        ),
+        shape_preserving=True,
+        name_hint="scale",
+    ),
+    LayerSpec(
         kind="Upsample",
         family="core",
         help="Upsamples spatial dimensions by a scale factor",

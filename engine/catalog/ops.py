@@ -22,6 +22,20 @@ def permute(x: Any, dims: tuple[int, ...]) -> Any:
     return x.permute(*dims)
 
 
+def mean(x: Any, dims: tuple[int, ...], keepdim: bool = False) -> Any:
+    """Average over ``dims`` of each sample (e.g. (2, 3): global average pooling)."""
+    return x.mean(dim=tuple(dims), keepdim=keepdim)
+
+
+def scale(x: Any, scale: float = 1.0, shift: float = 0.0) -> Any:
+    """``x * scale + shift`` with constants (only the parts that change something)."""
+    if scale != 1.0:
+        x = x * scale
+    if shift != 0.0:
+        x = x + shift
+    return x
+
+
 def add(*xs: Any) -> Any:
     return reduce(operator.add, xs)
 

@@ -89,17 +89,86 @@ def _is_node(value: Any) -> bool:
 # -- merges and shapes ---------------------------------------------------------------
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _scale(x: Any, scale: float = 1.0, shift: float = 0.0) -> Mapped:
+    return Mapped("Scale", _validated("Scale", {"scale": float(scale), "shift": float(shift)}), [x])
+
+
 def _merge(kind: str) -> Callable[[Any, ShapeOf], Mapped]:
     def handler(node: Any, shape_of: ShapeOf) -> Mapped:
         bound = _bind(node, ("input", "other"), {"alpha": 1})
         if bound.get("alpha", 1) != 1:
             raise Unmappable(f"uses alpha={bound['alpha']!r}; {kind} only sums with weight 1")
         a, b = bound.get("input"), bound.get("other")
+        for x, c in ((a, b), (b, a)):  # a tensor and a constant: x + c, c * x, …
+            if shape_of(x) is not None and _number(c):
+                return _scale(x, shift=c) if kind == "Add" else _scale(x, scale=c)
         if shape_of(a) is None or shape_of(b) is None:
             raise Unmappable(f"combines a tensor with a constant ({_show(a)}, {_show(b)}); "
                              f"{kind} needs two tensors")
         return Mapped(kind, _validated(kind, {"inputs": 2}), [a, b])
     return handler
+
+
+def _subtract(node: Any, shape_of: ShapeOf) -> Mapped:
+    bound = _bind(node, ("input", "other"), {"alpha": 1})
+    a, b, alpha = bound.get("input"), bound.get("other"), bound.get("alpha", 1)
+    if _number(alpha) and shape_of(a) is not None and _number(b):
+        return _scale(a, shift=-alpha * b)  # x - c
+    if alpha == 1 and _number(a) and shape_of(b) is not None:
+        return _scale(b, scale=-1.0, shift=a)  # c - x
+    raise Unmappable("subtracts two tensors; build it as Add of the first and a Scale (-1) of the second")
+
+
+def _divide(node: Any, shape_of: ShapeOf) -> Mapped:
+    bound = _bind(node, ("input", "other", "rounding_mode"), {"rounding_mode": None})
+    a, b = bound.get("input"), bound.get("other")
+    if bound.get("rounding_mode") is None and shape_of(a) is not None and _number(b) and b != 0:
+        return _scale(a, scale=1.0 / b)  # x / c (equal to the original up to rounding)
+    raise Unmappable("divides by a tensor or rounds; Torchwire divides only by a nonzero constant")
+
+
+def _negate(node: Any, shape_of: ShapeOf) -> Mapped:
+    x = node.args[0] if node.args else node.kwargs.get("input")
+    if shape_of(x) is None or len(node.args) > 1:
+        raise Unmappable("is applied to something that is not a tensor")
+    return _scale(x, scale=-1.0)
+
+
+def _mean(node: Any, shape_of: ShapeOf) -> Mapped:
+    bound = _bind(node, ("input", "dim", "keepdim", "dtype"), {"dim": None, "keepdim": False, "dtype": None})
+    x, dim = bound["input"], bound["dim"]
+    shape = shape_of(x)
+    if shape is None or bound["dtype"] is not None:
+        raise Unmappable("is applied to something that is not a tensor, or with a dtype")
+    dims = [dim] if isinstance(dim, int) else list(dim) if isinstance(dim, (list, tuple)) else None
+    if not dims or not all(isinstance(d, int) for d in dims):
+        raise Unmappable("averages every element, the batch too; give the dimensions, e.g. x.mean((2, 3))")
+    dims = sorted({d % len(shape) for d in dims})
+    if 0 in dims:
+        raise Unmappable("averages over the batch dimension; Mean works within samples")
+    return Mapped("Mean", _validated("Mean", {"dims": dims, "keepdim": bool(bound["keepdim"])}), [x])
+
+
+def _interpolate(node: Any, shape_of: ShapeOf) -> Mapped:
+    bound = _bind(node, ("input", "size", "scale_factor", "mode", "align_corners", "recompute_scale_factor",
+                         "antialias"),
+                  {"size": None, "scale_factor": None, "mode": "nearest", "align_corners": None,
+                   "recompute_scale_factor": None, "antialias": False})
+    x = bound["input"]
+    before, after = shape_of(x), shape_of(node)
+    if before is None or after is None or bound["antialias"] or bound["align_corners"]:
+        raise Unmappable("uses align_corners=True or antialias, which Upsample does not support")
+    factors = {a / b for a, b in zip(after[2:], before[2:], strict=True)}
+    if len(factors) != 1:
+        raise Unmappable("scales the spatial dimensions by different factors; Upsample scales all alike")
+    factor = factors.pop()
+    if bound["scale_factor"] is None and not float(factor).is_integer():
+        raise Unmappable(f"resizes to a size that is not a whole multiple ({factor:.3g}×)")
+    return Mapped("Upsample", _validated("Upsample", {"scale_factor": factor, "mode": bound["mode"]}), [x])
 
 
 def _show(value: Any) -> str:
@@ -211,6 +280,11 @@ def _table() -> dict[Any, Any]:
     table: dict[Any, Any] = {
         operator.add: add, operator.iadd: add, torch.add: add, "add": add, "add_": add,
         operator.mul: mul, operator.imul: mul, torch.mul: mul, "mul": mul, "mul_": mul,
+        operator.sub: _subtract, operator.isub: _subtract, torch.sub: _subtract, "sub": _subtract,
+        operator.truediv: _divide, operator.itruediv: _divide, torch.div: _divide, "div": _divide,
+        operator.neg: _negate, torch.neg: _negate, "neg": _negate,
+        torch.mean: _mean, "mean": _mean,
+        F.interpolate: _interpolate,
         torch.cat: _concat, torch.concat: _concat, torch.concatenate: _concat,
         torch.flatten: _flatten, "flatten": _flatten,
         torch.reshape: _reshape, "reshape": _reshape, "view": _reshape,

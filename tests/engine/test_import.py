@@ -127,8 +127,9 @@ MODELS = textwrap.dedent('''
             self.shuffle = nn.PixelShuffle(2)
 
         def forward(self, x):
-            x = self.conv(x) * 2.0
-            x = F.interpolate(x, scale_factor=2)
+            x = self.conv(x)
+            x = x - torch.relu(x)
+            x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=True)
             return self.shuffle(x)
 
 
@@ -250,8 +251,8 @@ def test_unmappable_parts_are_listed_with_locations(models_file: Path, tmp_path:
         import_model(main_args[1], [(1, 3, 8, 8)])
     text = str(info.value)
     assert "3 part(s)" in text
-    assert "mul: operator.mul combines a tensor with a constant" in text
-    assert "torch.nn.functional.interpolate has no Torchwire layer kind" in text
+    assert "sub: operator.sub subtracts two tensors; build it as Add" in text
+    assert "torch.nn.functional.interpolate uses align_corners=True or antialias" in text
     assert "torch.nn.PixelShuffle has no Torchwire layer kind" in text
     assert f"{models_file}:" in text  # file:line of each offending call
     assert main(main_args) == 1
@@ -296,3 +297,52 @@ def test_cli_import_writes_project_and_renamed_weights(models_file: Path, tmp_pa
     x = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
         assert torch.equal(model(x), original(x))
+
+
+CONSTANT_OPS_SOURCE = '''
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Decoder(nn.Module):
+    """Constant arithmetic, interpolation and a mean, as modern models write them."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.fc = nn.Linear(8, 5)
+
+    def forward(self, x):
+        x = (x - 0.5) / 0.25  # normalise with constants
+        y = F.interpolate(self.conv(x), scale_factor=2, mode="bilinear")
+        y = -y * 0.5 + 1
+        return self.fc(y.mean(dim=(-2, -1)))
+
+
+class BatchMean(nn.Module):
+    def forward(self, x):
+        return x.mean(0)
+'''
+
+
+def test_constant_arithmetic_interpolate_and_mean_are_imported(tmp_path: Path) -> None:
+    path = tmp_path / "decoder.py"
+    path.write_text(CONSTANT_OPS_SOURCE)
+    result = import_model(f"{path}:Decoder", [(1, 3, 8, 8)])
+    graph = result.project.graph
+    kinds = [n.kind for n in graph.topological_order()]
+    assert kinds.count("Scale") == 5 and "Upsample" in kinds and "Mean" in kinds  # -, /, neg, *, +
+    up = next(n for n in graph if n.kind == "Upsample")
+    assert up.params == {"scale_factor": 2.0, "mode": "bilinear"}
+    assert next(n for n in graph if n.kind == "Mean").params == {"dims": (2, 3), "keepdim": False}
+    assert result.max_abs_diff < 1e-5  # x / 0.25 becomes x · 4: equal up to rounding
+    original = build(path, "Decoder")
+    randomise(original)
+    compiled = compile_graph(graph, name="Decoder").model.eval()
+    compiled.load_state_dict(rename_state_dict(original.state_dict(), result.names))
+    x = torch.randn(2, 3, 8, 8)
+    with torch.no_grad():
+        assert torch.allclose(compiled(x), original.eval()(x), atol=1e-5)
+    with pytest.raises(ModelImportError, match="averages over the batch dimension"):
+        import_model(f"{path}:BatchMean", [(2, 4)])
