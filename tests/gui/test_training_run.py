@@ -189,3 +189,18 @@ def test_a_run_can_start_from_saved_weights(qtbot, trainer_app, tmp_path):
     assert second.epochs[0]["train/loss"] <= 1.2 * first.epochs[-1]["train/loss"]
     window.document.undo_stack.undo()  # one undoable edit
     assert window.document.project.training.init_weights == ""
+
+
+def test_stop_right_after_train_before_the_worker_started(qtbot, trainer_app):
+    """The worker thread starts once the window has repainted; a stop (or the window closing)
+    before that ends the run cleanly, without a thread left behind."""
+    window, controller = trainer_app(epochs=5)
+    assert controller.start()
+    assert not controller.thread.isRunning()  # not yet: after the pending events
+    assert controller.stop_and_wait()
+    assert controller.thread is None and not controller.running
+    assert controller.runs[-1].status == "stopped"
+    qtbot.wait(20)  # the pending start finds no run and does nothing (the thread object is gone)
+    assert controller.start()  # and the next run starts and ends normally
+    qtbot.waitUntil(lambda: not controller.running, timeout=60_000)
+    assert controller.runs[-1].status == "finished"
