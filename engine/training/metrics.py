@@ -15,8 +15,9 @@ Keys (``<split>`` is ``train`` or ``val``, ``<loss>`` a Loss node's name)::
     <split>/<loss>/loss                that node's own loss
     <split>/<loss>/accuracy            classification (argmax) and binary (threshold) tasks
     <split>/<loss>/mae, .../rmse       regression tasks
-    val/<loss>/per_class_accuracy      classification: recall per class (None: class absent)
-    val/<loss>/confusion               classification: rows = true class, columns = predicted
+    val/<loss>/per_class_accuracy      classification and binary: recall per class (None: absent)
+    val/<loss>/confusion               classification: rows = true class, columns = predicted;
+                                       binary: 2×2, class 0 (negative) then 1 (positive)
 """
 
 from __future__ import annotations
@@ -147,7 +148,10 @@ class MetricAccumulator:
         self.counts[task.name] += pred.numel()
         if kind == "binary":
             threshold = BINARY_THRESHOLDS.get(task.kind, 0.5)
-            return [torch.eq(pred > threshold, target > 0.5).sum()]
+            guess, truth = pred > threshold, target > 0.5
+            if self.full:  # a 2×2 matrix: class 0 (negative) then class 1 (positive)
+                self._confuse(task.name, 2, guess.long(), truth.long())
+            return [torch.eq(guess, truth).sum()]
         diff = pred.to(self.dtype) - target.to(self.dtype)
         return [diff.abs().sum(), diff.square().sum()]
 

@@ -51,12 +51,15 @@ class ConfusionMatrix(QWidget):
         if not n:
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No confusion matrix yet")
             return
-        margin_l, margin_t = 64, 28
+        font = QFont(self.font())
+        font.setPointSizeF(max(6.0, min(10.0, 220 / n / 3.2)))
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        # room for the longest class name on the left, up to a third of the width
+        margin_l = min(max(metrics.horizontalAdvance(name) for name in self.names) + 8, self.width() // 3)
+        margin_t = 28
         side = min(self.width() - margin_l - 8, self.height() - margin_t - 8)
         cell = max(4.0, side / n)
-        font = QFont(self.font())
-        font.setPointSizeF(max(6.0, min(10.0, cell / 3.2)))
-        painter.setFont(font)
         text_color = self.palette().text().color()
         painter.setPen(text_color)
         painter.drawText(QRectF(margin_l, 0, cell * n, 14), Qt.AlignmentFlag.AlignCenter, "predicted")
@@ -65,7 +68,8 @@ class ConfusionMatrix(QWidget):
             y = margin_t + i * cell
             painter.setPen(text_color)
             painter.drawText(QRectF(0, y, margin_l - 4, cell),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self.names[i][:10])
+                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                             metrics.elidedText(self.names[i], Qt.TextElideMode.ElideRight, margin_l - 6))
             for j, count in enumerate(row):
                 x = margin_l + j * cell
                 share = count / total
@@ -79,8 +83,8 @@ class ConfusionMatrix(QWidget):
                     painter.drawText(QRectF(x, y, cell, cell), Qt.AlignmentFlag.AlignCenter, str(count))
         painter.setPen(text_color)
         for j in range(n):
-            painter.drawText(QRectF(margin_l + j * cell, 14, cell, margin_t - 14),
-                             Qt.AlignmentFlag.AlignCenter, self.names[j][:4])
+            painter.drawText(QRectF(margin_l + j * cell, 14, cell, margin_t - 14), Qt.AlignmentFlag.AlignCenter,
+                             metrics.elidedText(self.names[j], Qt.TextElideMode.ElideRight, int(cell) - 2))
         painter.setPen(QPen(QColor("#999")))
         painter.drawRect(QRectF(margin_l, margin_t, cell * n, cell * n))
 
@@ -206,11 +210,14 @@ class ResultsView(QWidget):
         metrics = run.val_metrics
         results = (run.results or {}).get("tasks", {}).get(name, {})
         names = run.class_names(name)
-        if self._task(name) == "classification" and f"val/{name}/confusion" in metrics:
+        if self._task(name) in ("classification", "binary") and f"val/{name}/confusion" in metrics:
             self.stack.setCurrentIndex(1)
             self.confusion.set_matrix(metrics[f"val/{name}/confusion"], names)
             self._bars(metrics.get(f"val/{name}/per_class_accuracy") or [], names)
-            self.samples.set_samples(results.get("samples", []), names)
+            samples = results.get("samples", [])
+            self.samples.set_samples(samples, names)
+            # a grid of validation images, for image data only (tables have none to show)
+            self.samples.setVisible(any(s.get("image") is not None for s in samples))
             acc = metrics.get(f"val/{name}/accuracy")
             self.summary.setText(f"validation accuracy {acc:.2%}" if isinstance(acc, float) else "")
         elif results.get("pred"):

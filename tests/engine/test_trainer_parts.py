@@ -132,6 +132,19 @@ def test_binary_thresholds(kind, pred):
     acc.add_losses([0.1, 0.1], 3)  # float path (training): sums on the host
     acc.add_predictions({"b": torch.tensor(pred).unsqueeze(1)}, {"b": torch.tensor([0.0, 1.0, 0.0])})
     assert acc.compute("train")["train/b/accuracy"] == pytest.approx(2 / 3)
+    assert "train/b/confusion" not in acc.compute("train")  # only validation keeps the matrix
+
+
+def test_binary_confusion_on_validation():
+    """Rows: true 0 then 1; columns: predicted 0 then 1 (a logit above 0 means 1)."""
+    acc = MetricAccumulator([LossTask("b", "BCEWithLogitsLoss", "binary")], torch.device("cpu"), full=True)
+    acc.add_losses(torch.tensor([0.2, 0.2]), 5)
+    logits = torch.tensor([-2.0, 0.5, 3.0, 1.0, -0.1])
+    acc.add_predictions({"b": logits.unsqueeze(1)}, {"b": torch.tensor([0.0, 0.0, 1.0, 1.0, 1.0])})
+    m = acc.compute("val")
+    assert m["val/b/confusion"] == [[1, 1], [1, 2]]
+    assert m["val/b/per_class_accuracy"] == [0.5, pytest.approx(2 / 3)]
+    assert m["val/b/accuracy"] == pytest.approx(3 / 5)
 
 
 def test_regression_mae_rmse():

@@ -140,6 +140,33 @@ def test_results_confusion_matches_the_engine_try_it_history_and_weights(qtbot, 
     controller2.shutdown()
 
 
+def test_binary_results_show_a_two_by_two_confusion_with_class_names(qtbot, trainer_app, recorder):
+    """Logistic regression (one logit, BCEWithLogitsLoss) gets the classification view, not a
+    scatter of logits against 0/1; the matrix is the engine's, counted again from the model."""
+    import torch
+
+    from engine.data import build_datasets
+
+    window, controller = trainer_app(epochs=3, limit=None, example="logistic_regression.json")
+    run = run_to_end(qtbot, controller)
+    results = controller.results
+    engine_confusion = recorder.validations[-1]["val/loss/confusion"]
+    assert results.stack.currentIndex() == 1 and results.confusion.matrix == engine_confusion
+    assert results.confusion.names == ["malignant", "benign"]
+    assert not results.samples.isVisible()  # a table: no validation images to show
+    assert results.summary.text().startswith("validation accuracy")
+    data = build_datasets(window.document.project.data, window.document.project.base_dir)
+    batch = data.val.__getitems__(list(range(len(data.val)))).tensors
+    with torch.no_grad():
+        guess = (controller.trained_model(run).model(batch["features"]) > 0).long()
+    mine = np.zeros((2, 2), dtype=int)
+    np.add.at(mine, (batch["label"].long().numpy(), guess.numpy()), 1)
+    assert mine.tolist() == engine_confusion
+    controller.docks["results"].raise_()
+    qtbot.wait(50)
+    results.grab().save(str(SCREENSHOTS / "results_binary.png"))
+
+
 def test_screenshot_of_the_training_view(qtbot, trainer_app):
     window, controller = trainer_app(epochs=8, limit=None)
     window.resize(1500, 1000)
