@@ -51,6 +51,20 @@ SPECS = [
         name_hint="dropout",
     ),
     LayerSpec(
+        kind="StochasticDepth",
+        family="core",
+        help="Drops a residual branch for random samples while training (drop path; "
+             "torchvision.ops.StochasticDepth)",
+        target="torchvision.ops.StochasticDepth",
+        params=(
+            Param("p", "float", 0.2, "Probability of dropping a sample's branch", minimum=0, maximum=1),
+            Param("mode", "choice", "row", "row: per sample; batch: the whole batch at once",
+                  choices=("row", "batch")),
+        ),
+        shape_preserving=True,
+        name_hint="drop_path",
+    ),
+    LayerSpec(
         kind="Identity",
         family="core",
         help="Passes its input through unchanged",

@@ -121,7 +121,8 @@ def _constructor(name: str, module: Any) -> tuple[list[str], bool]:
 
         spec = get_spec(kind)
         kwargs = spec.torch_kwargs(params, [])
-        return [f"self.{name} = {_class_expr(type(module))}({_kwargs_text(type(module), kwargs)})"], False
+        expr = _class_expr(type(module))
+        return [f"self.{name} = {expr}({_kwargs_text(type(module), kwargs)})"], expr.startswith("torchvision.")
     backbone = _backbone_lines(name, module)
     if backbone is None:
         cls = type(module)
@@ -134,7 +135,14 @@ def _class_expr(cls: type) -> str:
 
     if getattr(torch.nn, cls.__name__, None) is cls:
         return f"nn.{cls.__name__}"
-    return f"{cls.__module__}.{cls.__qualname__}"  # pragma: no cover - catalog layers are torch.nn
+    import importlib
+
+    parts = cls.__module__.split(".")
+    for i in range(1, len(parts) + 1):  # the shortest public path: torchvision.ops.StochasticDepth
+        package = ".".join(parts[:i])
+        if getattr(importlib.import_module(package), cls.__name__, None) is cls:
+            return f"{package}.{cls.__name__}"
+    return f"{cls.__module__}.{cls.__qualname__}"  # pragma: no cover - every catalog class is public
 
 
 def _kwargs_text(cls: type, kwargs: dict[str, Any]) -> str:

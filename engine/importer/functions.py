@@ -331,10 +331,18 @@ def _table() -> dict[Any, Any]:
         F.dropout: _Rule("Dropout", ("input", "p", "training", "inplace"),
                          {"p": 0.5, "training": True, "inplace": False}, {"p": "p"}),
         torch.dropout: _Rule("Dropout", ("input", "p", "train"), {}, {"p": "p"}),
+        _stochastic_depth(): _Rule("StochasticDepth", ("input", "p", "mode", "training"), {"training": True},
+                                   {"p": "p", "mode": "mode"}),
         F.dropout2d: _Rule("Dropout2d", ("input", "p", "training", "inplace"),
                            {"p": 0.5, "training": True, "inplace": False}, {"p": "p"}),
     }
     return table
+
+
+def _stochastic_depth() -> Any:
+    from torchvision.ops.stochastic_depth import stochastic_depth
+
+    return stochastic_depth
 
 
 def map_call(node: Any, shape_of: ShapeOf) -> Mapped:

@@ -29,6 +29,7 @@ CASES: dict[str, tuple[list[tuple[tuple[int, ...], str]], dict[str, Any]]] = {
     "Permute": ([((3, 5), "float32")], {"dims": [0, 2, 1]}),
     "Upsample": ([((3, 4, 4), "float32")], {}),
     "Mean": ([((3, 4, 4), "float32")], {"dims": [2, 3]}),
+    "StochasticDepth": ([((3, 4, 4), "float32")], {"p": 0.5}),
     "Scale": ([((6,), "float32")], {"scale": 0.5, "shift": 1.0}),
     "Conv1d": ([((3, 16), "float32")], {"out_channels": 4}),
     "Conv2d": ([((3, 12, 12), "float32")], {"out_channels": 4, "padding": 1}),

@@ -277,3 +277,24 @@ def test_unknown_format_is_a_sentence(tmp_path: Path) -> None:
 
     with pytest.raises(ExportError, match="unknown export format 'keras'"):
         export_model(two_output_graph(), None, "keras", tmp_path / "m.h5")
+
+
+def test_python_file_with_a_torchvision_layer_runs_in_a_fresh_interpreter(tmp_path: Path) -> None:
+    """StochasticDepth is torchvision's: the file imports torchvision and names its public path."""
+    g = Graph()
+    x = add(g, "Input", "x", field="x", shape=[6])
+    chain(g, [x, add(g, "Linear", "fc", out_features=6), add(g, "StochasticDepth", "drop", p=0.3),
+              add(g, "Output", "out")])
+    model, weights = trained(g, tmp_path, seed=4)
+    export_model(Project(graph=g, name="drop path"), weights, "python", tmp_path / "dp.py")
+    source = (tmp_path / "dp.py").read_text()
+    assert "import torchvision" in source and "torchvision.ops.StochasticDepth(p=0.3" in source
+    (tmp_path / "dp.safetensors").write_bytes(weights.read_bytes())
+    x_in = torch.randn(3, 6)
+    torch.save([x_in], tmp_path / "dp.in.pt")
+    done = subprocess.run([sys.executable, "-I", "-c", _RUNNER, "dp"], cwd=tmp_path,
+                          env={"PYTHONPATH": "", "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    with torch.no_grad():
+        assert torch.equal(torch.load(tmp_path / "dp.out.pt", weights_only=True), model.eval()(x_in))

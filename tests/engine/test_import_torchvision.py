@@ -17,7 +17,7 @@ def randomise_batchnorm(module: torch.nn.Module) -> None:
             m.running_var.copy_(torch.rand(m.running_var.shape, generator=gen) + 0.5)
 
 
-@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v3_small", "vgg11", "densenet121"])
+@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v3_small", "vgg11", "densenet121", "efficientnet_b0"])
 def test_torchvision_round_trip(name: str) -> None:
     torch.manual_seed(0)
     result = import_model(f"torchvision:{name}", [(1, 3, 64, 64)], verify=False)
@@ -34,3 +34,12 @@ def test_torchvision_round_trip(name: str) -> None:
         assert graph.by_name("fc").params["out_features"] == 1000
         assert graph.by_name("flatten").kind == "Flatten"
         assert set(result.state_dict) == set(model.state_dict())  # every weight, renamed
+    if name == "efficientnet_b0":  # its drop paths are nodes that act while training only
+        drops = [n for n in result.project.graph if n.kind == "StochasticDepth"]
+        assert len(drops) == 9 and all(n.params["mode"] == "row" for n in drops)
+        ps = [n.params["p"] for n in drops]
+        assert ps == sorted(ps) and 0 < ps[0] < ps[-1] < 0.2  # torchvision's rising schedule
+        model.train()
+        with torch.no_grad():
+            kept = [torch.equal(model(x), model(x)) for _ in range(3)]
+        assert not all(kept)  # random in training mode, like the original
