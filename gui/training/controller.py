@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from pydantic import ValidationError
 from PySide6.QtCore import QByteArray, QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.errors import TorchwireError
 from engine.training.metrics import scalar_metrics
 from engine.training.samples import SAMPLES_KEY
 
@@ -39,7 +42,7 @@ from .runs import RunRecord, load_runs, new_run_id, runs_root, save_weights
 from .samples import SamplesView
 from .settings import Settings, data_dict, training_dict
 from .train_panel import TrainingPanel
-from .try_it import TryIt
+from .try_it import TryIt, feature_field
 from .worker import Bridge, TrainThread
 
 log = logging.getLogger(__name__)
@@ -71,6 +74,7 @@ class TrainingController(QObject):
         self.thread: TrainThread | None = None
         self.paused = False
         self._trained: dict[str, TrainedModel | None] = {}
+        self._val_data: dict[str, Any] = {}  # run id -> its datasets, for Try it's table rows
         self._t0 = 0.0
         self._paused_at: float | None = None
         self._paused_total = 0.0
@@ -107,7 +111,7 @@ class TrainingController(QObject):
         self.plots = LivePlots()
         self.history = HistoryPanel()
         self.results = ResultsView()
-        self.try_it = TryIt(self.trained_model)
+        self.try_it = TryIt(self.trained_model, self.validation_row)
         self.samples = SamplesView()
         self.docks: dict[str, QDockWidget] = {
             "data": w.add_dock(_scrolled(self.data_panel), "Data", area.RightDockWidgetArea),
@@ -481,6 +485,38 @@ class TrainingController(QObject):
         self.plots.set_overlays([])
         self.results.show_run(last)
         self.try_it.set_run(last)
+
+    def validation_row(self, run: RunRecord, index: int) -> tuple[np.ndarray, str] | None:
+        """Row ``index`` (wrapping around) of the run's validation set for the Try-it form, with
+        a caption naming its true label; the data is read once per run (tables are small)."""
+        from engine.data import DataConfig, DataError, build_datasets
+
+        field = feature_field(run)
+        data = self._val_data.get(run.run_id)
+        if data is None and field is not None:
+            try:
+                data = build_datasets(DataConfig.model_validate(run.hparams.get("data", {})),
+                                      self.document.project.base_dir)
+            except (DataError, ValidationError, TorchwireError) as err:
+                self.window.show_message(f"Cannot read {run.name}'s validation rows: {err}")
+                return None
+            self._val_data = {run.run_id: data}  # one run's rows at a time
+        val = getattr(data, "val", None)
+        if field is None or val is None or not len(val):
+            return None
+        i = index % len(val)
+        sample = val[i]
+        truths = []
+        for name, value in sample.items():
+            if name == field:
+                continue
+            info = run.fields.get(name) or {}
+            classes = info.get("class_names")
+            number = float(value.reshape(-1)[0]) if value.numel() else float("nan")
+            truths.append(f"{name} {classes[int(number)]}" if classes and 0 <= number < len(classes)
+                          else f"{name} {number:.6g}")
+        caption = f"validation row {i + 1} of {len(val)}" + (f" · true {', '.join(truths)}" if truths else "")
+        return sample[field].numpy(), caption
 
     def trained_model(self, run: RunRecord | None) -> TrainedModel | None:
         """The run's trained model, rebuilt once from its graph and weights (None without weights)."""

@@ -24,7 +24,7 @@ class TrainedModel:
 
 def field_infos(fields: dict[str, dict[str, Any]]) -> dict[str, FieldInfo]:
     return {name: FieldInfo(name, tuple(f.get("shape") or ()), f.get("dtype", "float32"),
-                            f.get("num_classes"), f.get("class_names"))
+                            f.get("num_classes"), f.get("class_names"), f.get("column_names"))
             for name, f in fields.items()}
 
 

@@ -1,4 +1,5 @@
-""""Try it": draw a digit with the mouse or drop an image file, see the model's top-5 predictions."""
+""""Try it": draw a digit with the mouse or drop an image file, see the model's top-5 predictions;
+for a model of table rows, edit the features or step through validation rows instead."""
 
 from __future__ import annotations
 
@@ -16,11 +17,18 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from .runs import RunRecord
+from .try_features import FeatureForm
+
+# (run, index) -> (feature values, caption) of a validation row, or None
+RowSource = Callable[[RunRecord, int], "tuple[np.ndarray, str] | None"]
+IMAGE_HEADER = "<b>Top-5 predictions</b> — draw, or drop an image file here"
+TABLE_HEADER = "<b>Prediction</b> — edit the values, or load a validation row"
 
 PAD = 224
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp)"
@@ -121,11 +129,14 @@ def to_input(gray: np.ndarray, rgb: np.ndarray | None, shape: tuple[int, ...],
 
 
 class TryIt(QWidget):
-    """Top-5 predictions of a run's trained model for a drawing or an image file."""
+    """Top-5 predictions of a run's trained model for a drawing or an image file, or, for a
+    model of one feature vector, its prediction for a row of values."""
 
-    def __init__(self, model_for: Callable[[RunRecord | None], Any], parent: QWidget | None = None) -> None:
+    def __init__(self, model_for: Callable[[RunRecord | None], Any], rows: RowSource | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model_for = model_for
+        self.rows_for = rows
         self.run: RunRecord | None = None
         self.predictions: list[tuple[str, float]] = []
         self.setAcceptDrops(True)
@@ -137,13 +148,20 @@ class TryIt(QWidget):
         open_button.clicked.connect(self._open)
         self.status = QLabel()
         self.status.setWordWrap(True)
-        left = QVBoxLayout()
+        image_page = QWidget()
+        left = QVBoxLayout(image_page)
+        left.setContentsMargins(0, 0, 0, 0)
         left.addWidget(self.pad)
         row = QHBoxLayout()
         row.addWidget(clear)
         row.addWidget(open_button)
         left.addLayout(row)
         left.addStretch(1)
+        self.form = FeatureForm()
+        self.form.changed.connect(self.predict_features)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(image_page)
+        self.pages.addWidget(self.form)
         grid = QGridLayout()
         self.rows: list[tuple[QLabel, QProgressBar]] = []
         for i in range(5):
@@ -153,19 +171,29 @@ class TryIt(QWidget):
             grid.addWidget(name, i, 0)
             grid.addWidget(bar, i, 1)
             self.rows.append((name, bar))
+        self.header = QLabel(IMAGE_HEADER)
         right = QVBoxLayout()
-        right.addWidget(QLabel("<b>Top-5 predictions</b> — draw, or drop an image file here"))
+        right.addWidget(self.header)
         right.addLayout(grid)
         right.addWidget(self.status)
         right.addStretch(1)
         layout = QHBoxLayout(self)
-        layout.addLayout(left)
+        layout.addWidget(self.pages)
         layout.addLayout(right, 1)
         self._show([])
 
     def set_run(self, run: RunRecord | None) -> None:
         self.run = run
+        self._show([])
         self.status.setText("" if run is not None else "Train a model first.")
+        names = feature_names(run)
+        self.pages.setCurrentWidget(self.form if names else self.pages.widget(0))
+        self.header.setText(TABLE_HEADER if names else IMAGE_HEADER)
+        self.setAcceptDrops(not names)
+        if names:
+            self.form.set_features(names)
+            rows_for = self.rows_for
+            self.form.source = (lambda i: rows_for(run, i)) if rows_for is not None and run else None
 
     def _clear(self) -> None:
         self.pad.clear()
@@ -205,9 +233,22 @@ class TryIt(QWidget):
         rgb = rgb[:, : 3 * w].reshape(h, w, 3).astype(np.float32) / 255.0
         return self._predict(gray, rgb)
 
-    def _predict(self, gray: np.ndarray, rgb: np.ndarray | None) -> list[tuple[str, float]]:
+    def predict_features(self) -> list[tuple[str, float]]:
+        """The model's prediction for the values in the form (a model of one feature vector)."""
         import torch
 
+        trained = self.model_for(self.run)
+        if trained is None:
+            self.status.setText("No trained model yet — train one, or pick a run that has weights.")
+            return []
+        try:
+            values = self.form.values()
+        except ValueError as err:
+            self.status.setText(f"{err} — type a number")
+            return []
+        return self._evaluate(trained, torch.from_numpy(values).unsqueeze(0))
+
+    def _predict(self, gray: np.ndarray, rgb: np.ndarray | None) -> list[tuple[str, float]]:
         trained = self.model_for(self.run)
         if trained is None:
             self.status.setText("No trained model yet — train one, or pick a run that has weights.")
@@ -222,26 +263,53 @@ class TryIt(QWidget):
             return []
         steps = (self.run.hparams.get("data", {}).get("val_transforms", []) if self.run else [])
         normalize = [s.get("params", {}) for s in steps if s.get("name") == "Normalize"]
-        x = to_input(gray, rgb, shape, normalize)
+        return self._evaluate(trained, to_input(gray, rgb, shape, normalize))
+
+    def _evaluate(self, trained: Any, x: Any) -> list[tuple[str, float]]:
+        """Run the model on one sample and show what it says: class probabilities (top 5),
+        the two classes of a single binary logit, or a regression value."""
+        import torch
+
         with torch.no_grad():
             out = trained.model(x)
         if isinstance(out, dict):
             out = next(iter(out.values()))
         logits = out.reshape(1, -1).float()
-        probs = torch.softmax(logits, dim=1)[0]
-        k = min(5, probs.numel())
-        top = torch.topk(probs, k)
-        label = next((f for f in trained.fields.values() if f.class_names and f.num_classes == probs.numel()),
-                     None)
-        names = label.class_names if label is not None else [str(i) for i in range(probs.numel())]
+        who = f"Model of {self.run.name if self.run else 'the run'}"
+        task, kind = self._task()
+        if logits.shape[1] == 1 and task != "binary":  # one number: a regression value
+            self.predictions = []
+            self._show([])
+            self.status.setText(f"{who}: predicts {float(logits[0, 0]):.6g}")
+            return []
+        if logits.shape[1] == 1:  # one logit (or probability) of the positive class
+            p = float(logits[0, 0]) if kind == "BCELoss" else float(torch.sigmoid(logits[0, 0]))
+            names = self._class_names(trained, 2)
+            probs = torch.tensor([1.0 - p, p])
+        else:
+            probs = torch.softmax(logits, dim=1)[0]
+            names = self._class_names(trained, probs.numel())
+        top = torch.topk(probs, min(5, probs.numel()))
         self.predictions = [(names[int(i)], float(p)) for p, i in zip(top.values, top.indices, strict=True)]
         self._show(self.predictions)
-        self.status.setText(f"Model of {self.run.name if self.run else 'the run'}: "
-                            f"{self.predictions[0][0]} ({self.predictions[0][1]:.0%})")
+        self.status.setText(f"{who}: {self.predictions[0][0]} ({self.predictions[0][1]:.0%})")
         return self.predictions
 
+    def _task(self) -> tuple[str, str]:
+        """(task, loss kind) of the run's first Loss node, e.g. ("binary", "BCEWithLogitsLoss")."""
+        losses = self.run.info.get("losses", []) if self.run is not None else []
+        first = losses[0] if losses and isinstance(losses[0], dict) else {}
+        return str(first.get("task", "")), str(first.get("kind", ""))
+
+    @staticmethod
+    def _class_names(trained: Any, count: int) -> list[str]:
+        label = next((f for f in trained.fields.values() if f.class_names and f.num_classes == count), None)
+        return list(label.class_names) if label is not None else [str(i) for i in range(count)]
+
     def _show(self, predictions: list[tuple[str, float]]) -> None:
-        for i, (name, bar) in enumerate(self.rows):
+        for i, (name, bar) in enumerate(self.rows):  # a binary model fills two rows: hide the rest
+            for widget in (name, bar):
+                widget.setVisible(not predictions or i < len(predictions))
             if i < len(predictions):
                 label, p = predictions[i]
                 name.setText(f"<b>{label}</b>" if i == 0 else label)
@@ -251,3 +319,34 @@ class TryIt(QWidget):
                 name.setText("–")
                 bar.setValue(0)
                 bar.setFormat("")
+
+
+def feature_field(run: RunRecord | None) -> str | None:
+    """The dataset field of the run's model input when it reads one row of a table (a single
+    1-D float input), else None."""
+    from engine.catalog import all_specs
+
+    if run is None or not isinstance(run.graph, dict):
+        return None
+    roles = {spec.kind: spec.role for spec in all_specs()}
+    nodes = {n.get("id"): n for n in run.graph.get("nodes", [])}
+    feeds: dict[str, set[str]] = {}  # node id -> roles of the nodes it feeds
+    for edge in run.graph.get("edges", []):
+        kind = nodes.get(edge.get("dst"), {}).get("kind", "")
+        feeds.setdefault(edge.get("src"), set()).add(roles.get(kind, "layer"))
+    fields = [n.get("params", {}).get("field") for i, n in nodes.items()  # targets only feed losses
+              if n.get("kind") == "Input" and feeds.get(i, set()) - {"loss"}]
+    vectors = [f for f in fields if len((run.fields.get(f) or {}).get("shape") or ()) == 1
+               and (run.fields.get(f) or {}).get("dtype", "float32") == "float32"]
+    return vectors[0] if len(vectors) == 1 else None
+
+
+def feature_names(run: RunRecord | None) -> list[str] | None:
+    """The table's column names for :func:`feature_field` (``field[i]`` without them)."""
+    field = feature_field(run)
+    if field is None:
+        return None
+    info = run.fields[field]
+    size = int(info["shape"][0])
+    names = info.get("column_names")
+    return list(names) if names and len(names) == size else [f"{field}[{i}]" for i in range(size)]

@@ -235,7 +235,8 @@ class TrainThread(QThread):
 
 
 def _fields(fields: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """FieldInfo objects as plain dicts (shape, dtype, classes)."""
+    """FieldInfo objects as plain dicts (shape, dtype, classes, table column names)."""
     return {name: {"shape": list(f.shape), "dtype": f.dtype, "num_classes": f.num_classes,
-                   "class_names": list(f.class_names) if f.class_names else None}
+                   "class_names": list(f.class_names) if f.class_names else None,
+                   "column_names": list(f.column_names) if f.column_names else None}
             for name, f in fields.items()}

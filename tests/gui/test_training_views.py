@@ -179,3 +179,49 @@ def test_screenshot_of_the_training_view(qtbot, trainer_app):
     path = SCREENSHOTS / "training_view.png"
     assert window.grab().save(str(path))
     assert path.stat().st_size > 10_000
+
+
+def test_try_it_for_table_models_edits_features_and_loads_validation_rows(qtbot, trainer_app):
+    import torch
+
+    from engine.data import build_datasets
+
+    window, controller = trainer_app(epochs=3, limit=None, example="logistic_regression.json")
+    run = run_to_end(qtbot, controller)
+    try_it = controller.try_it
+    assert try_it.pages.currentWidget() is try_it.form  # a table row, not a drawing pad
+    form = try_it.form
+    assert form.table.rowCount() == 30 and form.table.item(0, 0).text() == "mean radius"
+    form.next_sample()
+    form.next_sample()  # the second validation row
+    data = build_datasets(window.document.project.data, window.document.project.base_dir)
+    row = data.val[1]
+    np.testing.assert_allclose(form.values(), row["features"].numpy(), rtol=1e-5)
+    truth = ["malignant", "benign"][int(row["label"])]
+    assert form.caption.text() == f"validation row 2 of {len(data.val)} · true label {truth}"
+    with torch.no_grad():
+        p = float(torch.sigmoid(controller.trained_model(run).model(torch.from_numpy(form.values())[None])))
+    best = ("benign", p) if p >= 0.5 else ("malignant", 1 - p)
+    assert try_it.predictions[0][0] == best[0] and abs(try_it.predictions[0][1] - best[1]) < 1e-6
+    assert len(try_it.predictions) == 2 and not try_it.rows[2][0].isVisible()
+    form.table.item(0, 1).setText("wide")  # a typo: the status names the feature
+    assert try_it.status.text() == "mean radius: 'wide' is not a number — type a number"
+    form.table.item(0, 1).setText("30")  # an edit predicts again
+    assert "Model of Run 1" in try_it.status.text() and form.caption.text() == "edited values"
+    SCREENSHOTS.mkdir(exist_ok=True)
+    controller.docks["try"].raise_()
+    qtbot.wait(50)
+    try_it.grab().save(str(SCREENSHOTS / "try_it_table.png"))
+
+
+def test_try_it_shows_a_regression_value(qtbot, trainer_app):
+    import torch
+
+    _window, controller = trainer_app(epochs=2, limit=None, example="house_prices.json")
+    run = run_to_end(qtbot, controller)
+    form = controller.try_it.form
+    form.next_sample()
+    with torch.no_grad():
+        value = float(controller.trained_model(run).model(torch.from_numpy(form.values())[None]).reshape(-1)[0])
+    assert controller.try_it.status.text() == f"Model of Run 1: predicts {value:.6g}"
+    assert "true target" in form.caption.text() or "true price" in form.caption.text()
