@@ -102,6 +102,31 @@ SPECS = [
         name_hint="permute",
     ),
     LayerSpec(
+        kind="Slice",
+        family="core",
+        help="Keeps length entries of one dimension from start (a part of a channel split)",
+        target="engine.catalog.ops.narrow",
+        call="function",
+        params=(
+            Param("dim", "int", 1, "Dimension to cut (the batch, 0, is never one)", minimum=1, maximum=8),
+            Param("start", "int", 0, "First entry kept", minimum=0),
+            Param("length", "int", 1, "How many entries are kept", minimum=1),
+        ),
+        name_hint="slice",
+    ),
+    LayerSpec(
+        kind="Select",
+        family="core",
+        help="Takes one entry of a dimension, which disappears (e.g. dim 1, index 0: the first token)",
+        target="engine.catalog.ops.select",
+        call="function",
+        params=(
+            Param("dim", "int", 1, "Dimension to index (the batch, 0, is never one)", minimum=1, maximum=8),
+            Param("index", "int", 0, "Entry taken (negative counts from the end)", minimum=-(2**31)),
+        ),
+        name_hint="select",
+    ),
+    LayerSpec(
         kind="Mean",
         family="core",
         help="Averages each sample over the given dimensions, e.g. 2, 3: global average pooling",

@@ -22,6 +22,16 @@ def permute(x: Any, dims: tuple[int, ...]) -> Any:
     return x.permute(*dims)
 
 
+def narrow(x: Any, dim: int, start: int, length: int) -> Any:
+    """``length`` entries of dimension ``dim`` from ``start`` (one chunk of ``x.chunk``)."""
+    return x.narrow(dim, start, length)
+
+
+def select(x: Any, dim: int, index: int) -> Any:
+    """Entry ``index`` of dimension ``dim``, which disappears (``x[:, 0]``: the first token)."""
+    return x.select(dim, index)
+
+
 def mean(x: Any, dims: tuple[int, ...], keepdim: bool = False) -> Any:
     """Average over ``dims`` of each sample (e.g. (2, 3): global average pooling)."""
     return x.mean(dim=tuple(dims), keepdim=keepdim)

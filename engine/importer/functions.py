@@ -171,6 +171,61 @@ def _interpolate(node: Any, shape_of: ShapeOf) -> Mapped:
     return Mapped("Upsample", _validated("Upsample", {"scale_factor": factor, "mode": bound["mode"]}), [x])
 
 
+def _getitem(node: Any, shape_of: ShapeOf) -> Mapped:
+    """``x.chunk(n, dim)[i]`` / ``torch.split(x, size, dim)[i]`` -> Slice; ``x[:, 0]`` -> Select;
+    ``x[:, a:b]`` -> Slice (one indexed dimension, never the batch)."""
+    source, index = node.args
+    out = shape_of(node)
+    if shape_of(source) is None:  # an item of a tuple: one part of a chunk or split
+        import torch
+
+        target = getattr(source, "target", None)
+        if target not in ("chunk", "split", torch.chunk, torch.split) or not isinstance(index, int):
+            raise Unmappable("takes an item of something Torchwire cannot split")
+        x = source.args[0] if source.args else source.kwargs.get("input", source.kwargs.get("tensor"))
+        chunk = target in ("chunk", torch.chunk)
+        names = ("input", "chunks" if chunk else "split_size_or_sections", "dim")
+        bound = _bind(source, names, {"dim": 0})
+        shape = shape_of(x)
+        if shape is None or out is None:
+            raise Unmappable("splits something that is not a tensor")
+        dim = bound["dim"] % len(shape)
+        if dim == 0:
+            raise Unmappable("splits the batch dimension; Torchwire splits within samples")
+        parts = _part_sizes(chunk, bound[names[1]], shape[dim])
+        i = index % len(parts)
+        if out[dim] != parts[i]:
+            raise Unmappable("splits in a way Torchwire cannot follow")
+        return Mapped("Slice", _validated("Slice", {"dim": dim, "start": sum(parts[:i]), "length": out[dim]}),
+                      [x])
+    shape = shape_of(source)
+    items = list(index) if isinstance(index, tuple) else [index]
+    picked = [(d, item) for d, item in enumerate(items) if item != slice(None)]
+    if len(picked) != 1 or Ellipsis in items or any(_is_node(i) for i in items) or out is None:
+        raise Unmappable("indexes in a way Torchwire cannot express (one index or slice of one dimension)")
+    dim, item = picked[0]
+    if dim == 0:
+        raise Unmappable("indexes the batch dimension; Torchwire indexes within samples")
+    if isinstance(item, int):
+        return Mapped("Select", _validated("Select", {"dim": dim, "index": item}), [source])
+    if isinstance(item, slice) and item.step in (None, 1):
+        start, _stop, _ = item.indices(shape[dim])
+        return Mapped("Slice", _validated("Slice", {"dim": dim, "start": start, "length": out[dim]}),
+                      [source])
+    raise Unmappable(f"indexes with {item!r}; Torchwire takes one entry or a range with step 1")
+
+
+def _part_sizes(chunk: bool, how: Any, total: int) -> list[int]:
+    """Sizes of the parts ``chunk`` (``how`` parts) or ``split`` (``how`` entries each, or a
+    list of sizes) cut a dimension of ``total`` entries into."""
+    import math
+
+    if isinstance(how, (list, tuple)):
+        return [int(s) for s in how]
+    size = math.ceil(total / int(how)) if chunk else int(how)
+    return [min(size, total - start) for start in range(0, total, size)]
+
+
 def _show(value: Any) -> str:
     return value.name if _is_node(value) else repr(value)
 
@@ -283,6 +338,7 @@ def _table() -> dict[Any, Any]:
         operator.sub: _subtract, operator.isub: _subtract, torch.sub: _subtract, "sub": _subtract,
         operator.truediv: _divide, operator.itruediv: _divide, torch.div: _divide, "div": _divide,
         operator.neg: _negate, torch.neg: _negate, "neg": _negate,
+        operator.getitem: _getitem,
         torch.mean: _mean, "mean": _mean,
         F.interpolate: _interpolate,
         torch.cat: _concat, torch.concat: _concat, torch.concatenate: _concat,

@@ -29,6 +29,8 @@ CASES: dict[str, tuple[list[tuple[tuple[int, ...], str]], dict[str, Any]]] = {
     "Permute": ([((3, 5), "float32")], {"dims": [0, 2, 1]}),
     "Upsample": ([((3, 4, 4), "float32")], {}),
     "Mean": ([((3, 4, 4), "float32")], {"dims": [2, 3]}),
+    "Slice": ([((6, 4), "float32")], {"dim": 1, "start": 2, "length": 3}),
+    "Select": ([((5, 8), "float32")], {"dim": 1, "index": -1}),
     "StochasticDepth": ([((3, 4, 4), "float32")], {"p": 0.5}),
     "Scale": ([((6,), "float32")], {"scale": 0.5, "shift": 1.0}),
     "Conv1d": ([((3, 16), "float32")], {"out_channels": 4}),

@@ -346,3 +346,40 @@ def test_constant_arithmetic_interpolate_and_mean_are_imported(tmp_path: Path) -
         assert torch.allclose(compiled(x), original.eval()(x), atol=1e-5)
     with pytest.raises(ModelImportError, match="averages over the batch dimension"):
         import_model(f"{path}:BatchMean", [(2, 4)])
+
+
+SPLIT_SOURCE = '''
+import torch
+from torch import nn
+
+
+class Splits(nn.Module):
+    """Channel splits and indexing: chunk, split with sizes, a slice and a token pick."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(7, 4)
+
+    def forward(self, x):  # x: N×10×7
+        a, b = x.chunk(2, dim=1)
+        c, d, e = torch.split(x, [2, 3, 5], dim=1)
+        first = x[:, 0]
+        middle = x[:, 2:6]
+        return self.fc(first), a * 2 + b, torch.cat([c, d, e], 1), middle
+'''
+
+
+def test_chunks_splits_and_indexing_become_slices_and_selects(tmp_path: Path) -> None:
+    path = tmp_path / "splits.py"
+    path.write_text(SPLIT_SOURCE)
+    result = import_model(f"{path}:Splits", [(1, 10, 7)])
+    graph = result.project.graph
+    slices = sorted((n.params["start"], n.params["length"]) for n in graph if n.kind == "Slice")
+    assert slices == [(0, 2), (0, 5), (2, 3), (2, 4), (5, 5), (5, 5)]
+    [select] = [n for n in graph if n.kind == "Select"]
+    assert select.params == {"dim": 1, "index": 0}
+    assert result.max_abs_diff == 0  # verified against the original, exactly
+    with pytest.raises(ModelImportError, match="indexes the batch dimension"):
+        (tmp_path / "bad.py").write_text("from torch import nn\n\n\nclass Bad(nn.Module):\n"
+                                         "    def forward(self, x):\n        return x[0]\n")
+        import_model(f"{tmp_path / 'bad.py'}:Bad", [(2, 4)])

@@ -17,7 +17,8 @@ def randomise_batchnorm(module: torch.nn.Module) -> None:
             m.running_var.copy_(torch.rand(m.running_var.shape, generator=gen) + 0.5)
 
 
-@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v3_small", "vgg11", "densenet121", "efficientnet_b0"])
+@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v3_small", "vgg11", "densenet121", "efficientnet_b0",
+                                  "shufflenet_v2_x0_5"])
 def test_torchvision_round_trip(name: str) -> None:
     torch.manual_seed(0)
     result = import_model(f"torchvision:{name}", [(1, 3, 64, 64)], verify=False)
