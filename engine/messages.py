@@ -67,6 +67,21 @@ def translate_error(label: str, spec: LayerSpec, in_shapes: list[tuple[Shape, st
         return f"{label}: cannot reshape {got} to the requested shape — the element counts differ"
     if "number of dims don't match in permute" in text or "permute" in text:
         return f"{label}: dims must list each of the input's {len(shapes[0])} dimensions exactly once"
+    m = re.search(r"index (-?\d+) out of range for tensor of size \[[^\]]*\] at dimension (\d+)", text)
+    if m and kind == "Select":
+        size = shapes[0][int(m.group(2))]
+        return (f"{label}: index {m.group(1)} is outside dimension {m.group(2)} of its {got} input "
+                f"(size {size}) — use 0 to {size - 1}, or -1 for the last")
+    m = re.search(r"start \((\d+)\) \+ length \((\d+)\) exceeds dimension size \((\d+)\)", text)
+    if m and kind == "Slice":
+        return (f"{label}: start {m.group(1)} + length {m.group(2)} runs past the {m.group(3)} entries of "
+                f"that dimension of its {got} input — lower start or length")
+    m = re.search(r"Dimension out of range .* but got (-?\d+)\)", text)
+    if m and kind in ("Slice", "Select", "Mean"):
+        last = len(shapes[0]) - 1
+        allowed = "dimension 1" if last == 1 else f"1 to {last}"
+        return (f"{label}: its {got} input has no dimension {m.group(1)} — use {allowed} "
+                "(dimensions count from 1 after the batch)")
     if "expected input" in text and "channels" in text:
         return f"{label}: {first_line(text)} — set in_channels to auto"
     return f"{label}: {first_line(text)}"

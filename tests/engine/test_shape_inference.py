@@ -127,3 +127,25 @@ def test_recurrent_state_ports_show_batch_in_place() -> None:
     inf = infer_shapes(g)
     assert inf.shape_text(lstm.id, "output") == "N×7×32"
     assert inf.shape_text(lstm.id, "h_n") == "2×N×32"
+
+
+def test_slice_select_and_mean_name_the_dimension_to_use() -> None:
+    def issue(kind: str, shape: list[int], **params: object) -> str:
+        g = Graph()
+        chain(g, [add(g, "Input", "x", field="x", shape=shape), add(g, kind, "n", **params),
+                  add(g, "Output", "out")])
+        [only] = infer_shapes(g).issues
+        return only.message
+
+    assert issue("Slice", [6], dim=1, start=4, length=5) == \
+        "n (Slice): start 4 + length 5 runs past the 6 entries of that dimension of its N×6 input — " \
+        "lower start or length"
+    assert issue("Select", [6], dim=1, index=9) == \
+        "n (Select): index 9 is outside dimension 1 of its N×6 input (size 6) — use 0 to 5, or -1 for the last"
+    assert issue("Mean", [3, 4, 4], dims=[4]) == \
+        "n (Mean): its N×3×4×4 input has no dimension 4 — use 1 to 3 (dimensions count from 1 after the batch)"
+    g = Graph()  # a token pick then a per-sample average: N×10×7 -> N×7 -> N
+    chain(g, [add(g, "Input", "x", field="x", shape=[10, 7]), add(g, "Select", "cls", dim=1, index=0),
+              add(g, "Mean", "avg", dims=[1]), add(g, "Output", "out")])
+    inference = infer_shapes(g)
+    assert inference.issues == [] and inference.shape(g.by_name("avg").id, "out")[1:] == ()
