@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .common import auto_int, bias, fill_auto
 from .spec import LayerSpec, Param
+
+
+def _op(kind: str, help: str, op: str, *params: Param, name_hint: str, **extra: Any) -> LayerSpec:
+    """A core spec that calls ``engine.catalog.ops.<op>`` (plain torch calls in the compiled code)."""
+    return LayerSpec(kind=kind, family="core", help=help, target=f"engine.catalog.ops.{op}", call="function",
+                     params=params, name_hint=name_hint, **extra)
 
 SPECS = [
     LayerSpec(
@@ -83,75 +91,31 @@ SPECS = [
         ),
         name_hint="flatten",
     ),
-    LayerSpec(
-        kind="Reshape",
-        family="core",
-        help="Reshapes each sample to the given shape (batch kept; one entry may be -1)",
-        target="engine.catalog.ops.reshape",
-        call="function",
-        params=(Param("shape", "ints", (-1,), "New shape of one sample, batch excluded", minimum=-1, min_length=1),),
-        name_hint="reshape",
-    ),
-    LayerSpec(
-        kind="Permute",
-        family="core",
-        help="Reorders dimensions; dims lists every dimension including the batch (0)",
-        target="engine.catalog.ops.permute",
-        call="function",
-        params=(Param("dims", "ints", (0, 2, 1), "New order of dimensions, batch is 0", minimum=0, min_length=2),),
-        name_hint="permute",
-    ),
-    LayerSpec(
-        kind="Slice",
-        family="core",
-        help="Keeps length entries of one dimension from start (a part of a channel split)",
-        target="engine.catalog.ops.narrow",
-        call="function",
-        params=(
-            Param("dim", "int", 1, "Dimension to cut (the batch, 0, is never one)", minimum=1, maximum=8),
-            Param("start", "int", 0, "First entry kept", minimum=0),
-            Param("length", "int", 1, "How many entries are kept", minimum=1),
-        ),
-        name_hint="slice",
-    ),
-    LayerSpec(
-        kind="Select",
-        family="core",
-        help="Takes one entry of a dimension, which disappears (e.g. dim 1, index 0: the first token)",
-        target="engine.catalog.ops.select",
-        call="function",
-        params=(
-            Param("dim", "int", 1, "Dimension to index (the batch, 0, is never one)", minimum=1, maximum=8),
-            Param("index", "int", 0, "Entry taken (negative counts from the end)", minimum=-(2**31)),
-        ),
-        name_hint="select",
-    ),
-    LayerSpec(
-        kind="Mean",
-        family="core",
-        help="Averages each sample over the given dimensions, e.g. 2, 3: global average pooling",
-        target="engine.catalog.ops.mean",
-        call="function",
-        params=(
-            Param("dims", "ints", (2, 3), "Dimensions to average over (the batch, 0, is never one)",
-                  minimum=1, min_length=1),
-            Param("keepdim", "bool", False, "Keep the averaged dimensions with size 1"),
-        ),
-        name_hint="mean",
-    ),
-    LayerSpec(
-        kind="Scale",
-        family="core",
-        help="Multiplies by a constant, then adds one: y = x·scale + shift",
-        target="engine.catalog.ops.scale",
-        call="function",
-        params=(
-            Param("scale", "float", 1.0, "Constant factor"),
-            Param("shift", "float", 0.0, "Constant added after scaling"),
-        ),
-        shape_preserving=True,
-        name_hint="scale",
-    ),
+    _op("Reshape", "Reshapes each sample to the given shape (batch kept; one entry may be -1)", "reshape",
+        Param("shape", "ints", (-1,), "New shape of one sample, batch excluded", minimum=-1, min_length=1),
+        name_hint="reshape"),
+    _op("Permute", "Reorders dimensions; dims lists every dimension including the batch (0)", "permute",
+        Param("dims", "ints", (0, 2, 1), "New order of dimensions, batch is 0", minimum=0, min_length=2),
+        name_hint="permute"),
+    _op("Slice", "Keeps length entries of one dimension from start (a part of a channel split)", "narrow",
+        Param("dim", "int", 1, "Dimension to cut (the batch, 0, is never one)", minimum=1, maximum=8),
+        Param("start", "int", 0, "First entry kept", minimum=0),
+        Param("length", "int", 1, "How many entries are kept", minimum=1),
+        name_hint="slice"),
+    _op("Select", "Takes one entry of a dimension, which disappears (e.g. dim 1, index 0: the first token)",
+        "select",
+        Param("dim", "int", 1, "Dimension to index (the batch, 0, is never one)", minimum=1, maximum=8),
+        Param("index", "int", 0, "Entry taken (negative counts from the end)", minimum=-(2**31)),
+        name_hint="select"),
+    _op("Mean", "Averages each sample over the given dimensions, e.g. 2, 3: global average pooling", "mean",
+        Param("dims", "ints", (2, 3), "Dimensions to average over (the batch, 0, is never one)",
+              minimum=1, min_length=1),
+        Param("keepdim", "bool", False, "Keep the averaged dimensions with size 1"),
+        name_hint="mean"),
+    _op("Scale", "Multiplies by a constant, then adds one: y = x·scale + shift", "scale",
+        Param("scale", "float", 1.0, "Constant factor"),
+        Param("shift", "float", 0.0, "Constant added after scaling"),
+        name_hint="scale", shape_preserving=True),
     LayerSpec(
         kind="Upsample",
         family="core",
