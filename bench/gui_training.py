@@ -9,6 +9,10 @@ live plots on. Alternates the two ``--repeat`` times and prints
 * GUI event-loop delay during training, measured by a 5 ms probe QTimer: how late
   each timeout fires (target p99 <= 20 ms, max <= 100 ms).
 
+Each round also trains once in the app's ``TrainThread`` without a window, in this
+process, and prints (c): that bare thread against the CLI, and the app against it,
+which separates the GUI's own cost from this process's difference to the CLI's.
+
 Each round runs the app twice: without the probe for (a) — 200 timer wake-ups a
 second are the measurement's own load, not the app's — and with it for (b); the
 ratio with the probe running is printed too. A CLI run comes before and after each
@@ -125,6 +129,25 @@ def gui_run(app, path: Path, threads: int | None, folder: Path, probe_on: bool =
     return speed, delays, redraws, cpu["used"]
 
 
+def bare_run(path: Path, threads: int | None, folder: Path) -> float:
+    """The app's training thread (``TrainThread``) with no window, in this process: how fast
+    training runs here without the GUI's work, to tell that work's cost from the difference
+    between this process and the CLI's."""
+    from PySide6.QtCore import QEventLoop
+
+    from engine.project import load_project
+    from gui.training.worker import Bridge, TrainThread
+
+    bridge, got, loop = Bridge(), {}, QEventLoop()
+    bridge.epoch_ended.connect(lambda _epoch, metrics: got.update(metrics))
+    thread = TrainThread(load_project(path), folder, bridge, torch_threads=threads, results=False)
+    thread.finished.connect(loop.quit)
+    thread.start()
+    loop.exec()
+    thread.wait()
+    return float(got["samples_per_s"])
+
+
 def settle(app, controller, ms: int = 600) -> None:
     """Let the freshly opened window lay out, paint and finish its data preview before Train.
 
@@ -170,7 +193,7 @@ def main() -> int:
     print(f"MNIST CNN, 1 epoch, bundled MNIST subset (8,000 train), batch 64, SGD; "
           f"{os.cpu_count()} CPUs, torch {torch.__version__}; torch threads: CLI (torchwire train, "
           f"own process) {args.threads or 'its default'}, GUI training thread {threads}")
-    rows: list[tuple[float, float, float]] = []  # (CLI, GUI, GUI with the probe) samples/s
+    rows: list[tuple[float, float, float, float]] = []  # CLI, GUI, GUI with the probe, bare thread
     all_delays: list[float] = []
     after = cli_run(path, args.threads, folder)
     for i in range(args.repeat):
@@ -181,17 +204,18 @@ def main() -> int:
             run_folder.mkdir()
             runs.append(gui_run(app, path, threads, run_folder, probe_on=probe_on))
         (gui, _, redraws, gui_cpu), (probed, delays, _, _) = runs
+        bare = bare_run(path, threads, folder / f"bare{i}")
         after = cli_run(path, args.threads, folder)
         cli = (before + after) / 2  # the CLI runs on both sides: the machine's drift cancels
-        rows.append((cli, gui, probed))
+        rows.append((cli, gui, probed, bare))
         all_delays += delays
         print(f"  round {i + 1}: CLI {cli:6.0f}  GUI {gui:6.0f} samples/s (ratio {gui / cli:.3f}; "
               f"{redraws} redraws, GUI thread CPU {gui_cpu:.1%})   with the probe: GUI {probed:6.0f} "
               f"(ratio {probed / cli:.3f}), delay p99 {percentile(delays, 99):4.1f} ms, "
-              f"max {max(delays or [0]):5.1f} ms")
-    ratios = sorted(g / c for c, g, _ in rows)
+              f"max {max(delays or [0]):5.1f} ms; bare thread {bare:6.0f}")
+    ratios = sorted(r[1] / r[0] for r in rows)
     ratio = statistics.median(ratios)
-    ratio_probed = statistics.median(p / c for c, _, p in rows)
+    ratio_probed = statistics.median(r[2] / r[0] for r in rows)
     p99, worst = percentile(all_delays, 99), max(all_delays or [0.0])
     print(f"(a) GUI / CLI samples/s, median of rounds: {ratio:.3f} (target >= 0.95; middle half of the "
           f"rounds {percentile(ratios, 25):.3f}–{percentile(ratios, 75):.3f}); "
@@ -200,6 +224,9 @@ def main() -> int:
     print(f"(b) event-loop delay (5 ms probe, {len(all_delays)} samples): p50 "
           f"{percentile(all_delays, 50):.1f} ms, p99 {p99:.1f} ms, max {worst:.1f} ms  "
           f"(target p99 <= 20, max <= 100)")
+    print(f"(c) for reading (a): the app's training thread without a window, in this process, "
+          f"against the CLI: {statistics.median(r[3] / r[0] for r in rows):.3f}; the app against that "
+          f"bare thread (the GUI's own cost): {statistics.median(r[1] / r[3] for r in rows):.3f}")
     return 0
 
 
