@@ -73,9 +73,9 @@ def build_module(node: Node, kwargs: Mapping[str, Any], base_dir: str | os.PathL
     """Instantiate a module-style node on the default device with resolved kwargs; its
     ``path`` parameters are resolved against ``base_dir`` (the project's folder)."""
     kwargs = dict(kwargs)
-    for param in node.spec.params:
-        if param.type == "path" and kwargs.get(param.name):
-            kwargs[param.name] = resolve_path(kwargs[param.name], base_dir)
+    for name in node.spec.file_params:
+        if kwargs.get(name):
+            kwargs[name] = resolve_path(kwargs[name], base_dir)
     return node.spec.resolve_target()(**kwargs)
 
 

@@ -64,24 +64,26 @@ def file_issues(project: Project) -> list[Issue]:
     issues: list[Issue] = []
     base = project.base_dir
     for node in project.graph:
-        for param in node.spec.params:
-            value = node.params.get(param.name)
-            if param.type != "path" or not value:
-                continue
-            path = Path(resolve_path(value, base))
-            if path.is_file():
-                continue
-            where = ""
-            if not Path(value).expanduser().is_absolute():
-                where = f" in {base}" if base is not None else " in the working folder (the project is not saved yet)"
-            issues.append(Issue(node.name, None, "file_missing",
-                                f"{node.name}: {param.name} file '{value}' was not found{where} — put "
-                                f"the file there, give its full path, or clear {param.name}"))
+        for name in node.spec.file_params:
+            where = _missing(node.params.get(name), base)
+            if where is not None:
+                issues.append(Issue(node.name, None, "file_missing",
+                                    f"{node.name}: {name} file '{node.params[name]}' was not found{where} — "
+                                    f"put the file there, give its full path, or clear {name}"))
     start = project.training.init_weights
-    if start and not Path(resolve_path(start, base)).is_file():
-        where = "" if Path(start).expanduser().is_absolute() else (
-            f" in {base}" if base is not None else " in the working folder (the project is not saved yet)")
+    where = _missing(start, base)
+    if where is not None:
         issues.append(Issue("", None, "file_missing",
                             f"Training: the start-from weights file '{start}' was not found{where} — put "
                             "the file there, give its full path, or clear 'Start from weights'"))
     return issues
+
+
+def _missing(value: str | None, base: Path | None) -> str | None:
+    """None when ``value`` is empty or names an existing file; else where it was looked for
+    (" in <folder>", or "" for an absolute path)."""
+    if not value or Path(resolve_path(value, base)).is_file():
+        return None
+    if Path(value).expanduser().is_absolute():
+        return ""
+    return f" in {base}" if base is not None else " in the working folder (the project is not saved yet)"

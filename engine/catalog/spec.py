@@ -203,6 +203,11 @@ class LayerSpec:
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
 
+    @property
+    def file_params(self) -> tuple[str, ...]:
+        """Names of the ``path`` parameters (files resolved against the project's folder)."""
+        return tuple(p.name for p in self.params if p.type == "path")
+
     def validate_params(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Validate a complete or partial param dict; missing ones get defaults.
 

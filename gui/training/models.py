@@ -39,9 +39,9 @@ def build_trained_model(graph: dict[str, Any], fields: dict[str, dict[str, Any]]
 
     project = project_from_dict({"format": 1, "graph": graph}, source="run")
     for node in project.graph:  # files named by the graph (a backbone's pretrained weights) are
-        for param in node.spec.params:  # not read: the run's own weights replace them all
-            if param.type == "path" and node.params.get(param.name):
-                project.graph.set_param(node.id, param.name, "")
+        for name in node.spec.file_params:  # not read: the run's own weights replace them all
+            if node.params.get(name):
+                project.graph.set_param(node.id, name, "")
     infos = field_infos(fields)
     compiled = compile_for_data(project.graph, infos, name, seed=0)
     model = compiled.model
