@@ -237,9 +237,8 @@ class TryIt(QWidget):
         """The model's prediction for the values in the form (a model of one feature vector)."""
         import torch
 
-        trained = self.model_for(self.run)
+        trained = self._trained()
         if trained is None:
-            self.status.setText("No trained model yet — train one, or pick a run that has weights.")
             return []
         try:
             values = self.form.values()
@@ -248,10 +247,16 @@ class TryIt(QWidget):
             return []
         return self._evaluate(trained, torch.from_numpy(values).unsqueeze(0))
 
-    def _predict(self, gray: np.ndarray, rgb: np.ndarray | None) -> list[tuple[str, float]]:
+    def _trained(self) -> Any:
+        """The run's trained model, or None (and the status says why)."""
         trained = self.model_for(self.run)
         if trained is None:
             self.status.setText("No trained model yet — train one, or pick a run that has weights.")
+        return trained
+
+    def _predict(self, gray: np.ndarray, rgb: np.ndarray | None) -> list[tuple[str, float]]:
+        trained = self._trained()
+        if trained is None:
             return []
         if len(trained.inputs) != 1 or len(trained.input_shapes[trained.inputs[0]]) != 3:
             self.status.setText("Try it needs a model with one image input (C×H×W).")
@@ -323,19 +328,19 @@ class TryIt(QWidget):
 
 def feature_field(run: RunRecord | None) -> str | None:
     """The dataset field of the run's model input when it reads one row of a table (a single
-    1-D float input), else None."""
-    from engine.catalog import all_specs
+    1-D float input), else None. The model's inputs are the Inputs the Output nodes depend
+    on, as the compiler takes them (a loss target is not one)."""
+    from engine.errors import TorchwireError
+    from engine.project import project_from_dict
 
-    if run is None or not isinstance(run.graph, dict):
+    if run is None or not run.graph:
         return None
-    roles = {spec.kind: spec.role for spec in all_specs()}
-    nodes = {n.get("id"): n for n in run.graph.get("nodes", [])}
-    feeds: dict[str, set[str]] = {}  # node id -> roles of the nodes it feeds
-    for edge in run.graph.get("edges", []):
-        kind = nodes.get(edge.get("dst"), {}).get("kind", "")
-        feeds.setdefault(edge.get("src"), set()).add(roles.get(kind, "layer"))
-    fields = [n.get("params", {}).get("field") for i, n in nodes.items()  # targets only feed losses
-              if n.get("kind") == "Input" and feeds.get(i, set()) - {"loss"}]
+    try:
+        graph = project_from_dict({"format": 1, "graph": run.graph}, source="run").graph
+    except TorchwireError:
+        return None
+    model = graph.ancestors(n.id for n in graph if n.spec.role == "output")
+    fields = [n.params["field"] for n in graph if n.spec.role == "input" and n.id in model]
     vectors = [f for f in fields if len((run.fields.get(f) or {}).get("shape") or ()) == 1
                and (run.fields.get(f) or {}).get("dtype", "float32") == "float32"]
     return vectors[0] if len(vectors) == 1 else None
