@@ -30,6 +30,7 @@ from .runs import RunRecord
 
 REDRAW_MS = 50  # 20 Hz
 STATUS_S = 0.25  # the text line under the curves changes at most 4 times a second
+HEADROOM = 0.08  # room above the highest point of a per-step curve, as a share of its span
 SHRINK_S = 2.0  # a live plot's y range closes in on falling data at most this often (axis text
 # is re-rendered on each change, the costliest part of a frame)
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -158,7 +159,7 @@ class LivePlots(QWidget):
         for plot in (self.loss_plot, self.lr_plot):
             plot.setXRange(0, max(10.0, float(steps_per_epoch)), padding=0)
         if lr > 0:
-            self.lr_plot.setYRange(0, lr * 1.08, padding=0)
+            self.lr_plot.setYRange(0, lr * (1 + HEADROOM), padding=0)
 
     def mark_dirty(self) -> None:
         self._dirty = True
@@ -336,7 +337,7 @@ def _follow(plot: pg.PlotItem, last_x: float, ys: np.ndarray, log: bool = False,
     height = y1 - y0
     outside = lo < y0 or hi > y1
     if outside or (shrink and span < 0.4 * height):
-        bottom, top = lo - 0.05 * span * (not from_zero), hi + 0.08 * span
+        bottom, top = lo - 0.05 * span * (not from_zero), hi + HEADROOM * span
         if lo < y0 <= hi:  # the data fell out at the bottom: leave room to fall further
             bottom = min(bottom, lo - height)
         if hi > y1 >= lo:
