@@ -104,6 +104,11 @@ def _loss_vector(losses: torch.Tensor | Sequence[torch.Tensor]) -> torch.Tensor:
         return vector if vector.dtype is torch.float32 else vector.float()
 
 
+def steps_per_epoch(train_samples: int, batch_size: int, world_size: int = 1) -> int:
+    """Batches each process trains per epoch (the last one may be short)."""
+    return math.ceil(math.ceil(train_samples / world_size) / batch_size)
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python's, NumPy's and torch's global generators (all devices)."""
     random.seed(seed)
@@ -267,8 +272,7 @@ class Trainer:
         """
         config = self.config
         seed_everything(config.seed)
-        per_rank = math.ceil(len(self.data.train) / self.dist.world_size)
-        steps = math.ceil(per_rank / config.batch_size)
+        steps = steps_per_epoch(len(self.data.train), config.batch_size, self.dist.world_size)
         if steps == 0:
             raise TorchwireError("the training set is empty — check the data settings")
         self.steps_per_epoch = steps
@@ -535,4 +539,4 @@ class Trainer:
         return epoch + 1
 
 
-__all__ = ["TrainResult", "Trainer", "TrainingFailed", "seed_everything"]
+__all__ = ["TrainResult", "Trainer", "TrainingFailed", "seed_everything", "steps_per_epoch"]

@@ -19,7 +19,6 @@ Threading rules (the only subtle part of the training GUI):
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import traceback
 from pathlib import Path
@@ -182,7 +181,7 @@ class TrainThread(QThread):
 
         from engine.data import DataError, build_datasets
         from engine.errors import TorchwireError
-        from engine.training.trainer import Trainer, TrainingFailed
+        from engine.training.trainer import Trainer, TrainingFailed, steps_per_epoch
 
         bridge = self.bridge
         old_threads = torch.get_num_threads()
@@ -193,7 +192,7 @@ class TrainThread(QThread):
         try:
             bridge.stage.emit("Loading data…")
             data = build_datasets(self.project.data, self.project.base_dir)
-            bridge.planned.emit({"steps_per_epoch": math.ceil(len(data.train) / batch_size),
+            bridge.planned.emit({"steps_per_epoch": steps_per_epoch(len(data.train), batch_size),
                                  "lr": float(self.project.training.lr)})
             bridge.stage.emit("Compiling the graph…")
             trainer = Trainer(self.project.graph, data, self.project.training, callbacks=[callback],
