@@ -13,8 +13,11 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
 from engine.catalog.spec import relative_path
+from engine.weights import SAFETENSORS_SUFFIXES, TORCH_SUFFIXES
 
-WEIGHTS_FILTER = "Weights (*.safetensors *.pt *.pth *.bin *.ckpt);;All files (*)"
+# every suffix engine.weights reads: .safetensors .pt .pth .bin .ckpt
+WEIGHTS_FILTER = (f"Weights ({' '.join('*' + s for s in (*SAFETENSORS_SUFFIXES, *TORCH_SUFFIXES))});;"
+                  "All files (*)")
 
 
 def choose_weights(parent: QWidget, title: str, current: str, base_dir: Path | None) -> str | None:
