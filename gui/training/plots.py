@@ -116,6 +116,7 @@ class LivePlots(QWidget):
         self.run: RunRecord | None = None
         self._dirty = False
         self._epochs_drawn: tuple[int, int] | None = None  # (id of run, epochs) last drawn
+        self._curves_run: RunRecord | None = None  # the run the per-step curves show
         self.redraws = 0
         self._status_at = 0.0
         self._shrunk_at: dict[int, float] = {}  # id(plot) -> when its y range last shrank
@@ -146,6 +147,7 @@ class LivePlots(QWidget):
             self._epoch_plots[key].removeItem(item)
         self.epoch_curves.clear()
         self._epochs_drawn = None
+        self._curves_run = None
         self.val_plot.legend.clear()
         self.metric_plot.legend.clear()
         self.mark_dirty()
@@ -179,26 +181,29 @@ class LivePlots(QWidget):
             self.redraw()
 
     def redraw(self) -> None:
-        """Push the run's arrays into the curves (cheap: views of numpy buffers)."""
+        """Show the run's newest points (the curves process only what is new since the last frame)."""
         self._dirty = False
         self.redraws += 1
         run = self.run
         if run is None:
             for item in (self.raw, self.smooth, self.lr):
                 item.set_points(np.empty(0), np.empty(0))
+            self._curves_run = None
             return
         steps = run.steps.values
         now = time.monotonic()
-        self.raw.set_points(steps, run.loss.values)
-        self.smooth.set_points(steps, run.smooth.values)
-        self.lr.set_points(steps, run.lr.values)
+        appended = self._curves_run is run  # a run's series only grow
+        self._curves_run = run
+        self.raw.set_points(steps, run.loss.values, appended=appended)
+        self.smooth.set_points(steps, run.smooth.values, appended=appended)
+        self.lr.set_points(steps, run.lr.values, appended=appended)
         if len(steps):
             last = float(steps[-1])
             epoch = float(run.info.get("steps_per_epoch") or 0)
-            for plot, values, log in ((self.loss_plot, run.loss.values, self.log_y.isChecked()),
-                                      (self.lr_plot, run.lr.values, False)):
+            for plot, curve, log in ((self.loss_plot, self.raw, self.log_y.isChecked()),
+                                     (self.lr_plot, self.lr, False)):
                 shrink = now - self._shrunk_at.get(id(plot), 0.0) >= SHRINK_S or not self.live
-                if _follow(plot, last, values, log=log, epoch=epoch, shrink=shrink):
+                if _follow(plot, last, curve.y_range(), log=log, epoch=epoch, shrink=shrink):
                     self._shrunk_at[id(plot)] = now
         if self._epochs_drawn != (id(run), len(run.epochs)):  # epoch curves change once an epoch
             self._epochs_drawn = (id(run), len(run.epochs))
@@ -308,28 +313,26 @@ class LivePlots(QWidget):
         return (np.asarray(xs if xs is not None else []), np.asarray(ys if ys is not None else []))
 
 
-def _follow(plot: pg.PlotItem, last_x: float, ys: np.ndarray, log: bool = False,
+def _follow(plot: pg.PlotItem, last_x: float, y_range: tuple[float, float] | None, log: bool = False,
             epoch: float = 0.0, shrink: bool = True) -> bool:
     """Keep the newest point in view, moving the axes in coarse steps.
 
-    The x range starts as one epoch (``epoch`` steps, when known) and doubles when the
-    newest step reaches its end. On a linear axis, data that are never negative (a
-    loss, a learning rate) are shown from 0, so a falling loss stays inside the first
-    range instead of moving the axis on every frame of the first fast drop. The y
-    range changes only when the data leave it or fill less than 40 % of it, and a
-    side the data left grows by at least the range's height; with ``shrink`` false the
-    range only grows. The axes, whose text is the costly part of a repaint, are thus
+    ``y_range`` is the (lowest, highest) drawn point, in the plot's y coordinates
+    (log10 under ``log``). The x range starts as one epoch (``epoch`` steps, when known)
+    and doubles when the newest step reaches its end. On a linear axis, data that are
+    never negative (a loss, a learning rate) are shown from 0, so a falling loss stays
+    inside the first range instead of moving the axis on every frame of the first fast
+    drop. The y range changes only when the data leave it or fill less than 40 % of it,
+    and a side the data left grows by at least the range's height; with ``shrink`` false
+    the range only grows. The axes, whose text is the costly part of a repaint, are thus
     re-rendered a few times per run. Returns whether the range shrank.
     """
     (x0, x1), (y0, y1) = plot.vb.viewRange()
     if last_x > x1 or x1 > 4 * max(last_x, 10, epoch):
         plot.setXRange(0, max(10.0, epoch, last_x * 2.0), padding=0)
-    finite = ys[np.isfinite(ys)]
-    if log:
-        finite = np.log10(finite[finite > 0])
-    if not len(finite):
+    if y_range is None:
         return False
-    lo, hi = float(finite.min()), float(finite.max())
+    lo, hi = y_range
     from_zero = not log and lo >= 0
     if from_zero:
         lo = 0.0

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QImage
 
-from gui.training.plots import LivePlots
+from gui.training.live_curve import LiveCurve
+from gui.training.plots import PALETTE, LivePlots
 from gui.training.runs import RunRecord
 
 
@@ -84,3 +85,38 @@ def test_axes_placed_before_the_first_step_stay_put(qtbot, qapp):
     plots.lr_plot.vb.sigYRangeChanged.connect(lambda _vb, rng: moves.append(("lr", tuple(rng))))
     _feed(qapp, plots, run, 20, np.random.default_rng(2))  # 120 steps at lr 0.01
     assert moves == []
+
+
+def test_a_curve_fed_frame_by_frame_draws_what_one_given_all_points_draws(qtbot, qapp):
+    """Each frame only processes the new points; the line must match one built from all of
+    them at once, through downsampling, re-bucketing, non-finite losses and log-y."""
+    plots, run = _live(qtbot)
+    rng = np.random.default_rng(3)
+    fresh = LiveCurve(PALETTE[0])
+    plots.loss_plot.addItem(fresh)
+
+    def check() -> None:
+        fresh.setLogMode(False, plots.log_y.isChecked())
+        fresh.set_points(run.steps.values, run.loss.values)  # everything at once
+        for a, b in zip(plots.raw.drawn(), fresh.drawn(), strict=True):
+            np.testing.assert_array_equal(a, b)
+        assert plots.raw.y_range() == fresh.y_range()
+
+    for frame in range(400):
+        k = len(run.steps)
+        losses = rng.random(7) * 0.3 + 2.0 * np.exp(-k / 300)
+        if frame % 97 == 5:
+            losses[3] = np.nan
+        if frame % 89 == 7:
+            losses[1] = np.inf
+        if frame % 61 == 3:
+            losses[4] = -0.5  # not drawn under log-y
+        run.add_steps(list(range(k + 1, k + 8)), list(losses), [0.01] * 7)
+        plots.mark_dirty()
+        plots.redraw_if_dirty()
+        if frame in (10, 150, 290, 399):
+            check()
+        if frame == 300:
+            plots.log_y.setChecked(True)
+            check()
+    assert len(plots.raw.drawn()[0]) < len(run.steps) / 2  # downsampled by then
