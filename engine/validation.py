@@ -75,7 +75,8 @@ def file_issues(project: Project) -> list[Issue]:
     if where is not None:
         issues.append(Issue("", None, "file_missing",
                             f"Training: the start-from weights file '{start}' was not found{where} — put "
-                            "the file there, give its full path, or clear 'Start from weights'"))
+                            "the file there, give its full path, or clear 'Start from' in the "
+                            "Training panel (training.init_weights)"))
     return issues
 
 

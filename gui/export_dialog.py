@@ -35,13 +35,14 @@ from engine.errors import TorchwireError
 from engine.export import FORMATS, ExportError, export_model, load_snippet, python_source
 from engine.graph import GraphError
 
+from .file_choice import WEIGHTS_FILTER
+
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
 UNTRAINED = "Untrained (random init)"
-WEIGHTS_FILTER = "Weights (*.safetensors *.pt *.pth *.ckpt);;All files (*)"
 ERROR_STYLE = "color: #c62828;"
 WARNING_STYLE = "color: #b26a00;"
 

@@ -34,6 +34,8 @@ from PySide6.QtWidgets import (
 from engine.errors import TorchwireError
 from engine.graph import GraphError
 
+from .file_choice import WEIGHTS_FILTER
+
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
@@ -41,7 +43,6 @@ log = logging.getLogger(__name__)
 
 TORCHVISION_SHAPE = "1,3,224,224"
 PY_FILTER = "Python files (*.py);;All files (*)"
-WEIGHTS_FILTER = "State dict (*.safetensors *.pt *.pth);;All files (*)"
 ERROR_STYLE = "color: #c62828;"
 
 

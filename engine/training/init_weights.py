@@ -75,7 +75,8 @@ def load_initial_weights(modules: Mapping[str, nn.Module], path: str,
         raise TrainingSetupError(
             f"none of the tensors in the start-from weights {path} (e.g. '{example}') belongs to a node "
             "of this graph — use weights saved by Torchwire for this graph (keys are node names such "
-            "as 'fc1.weight'), or clear 'Start from weights'")
+            "as 'fc1.weight'), or clear 'Start from' in the Training panel "
+            "(training.init_weights)")
     report.loaded = len(used)
     report.unused = [k for k in state if k not in used]
     return report
