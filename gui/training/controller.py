@@ -38,7 +38,15 @@ from .models import TrainedModel, build_trained_model
 from .plots import REDRAW_MS, LivePlots
 from .results import ResultsView
 from .run_panel import RunControls
-from .runs import RunRecord, load_runs, new_run_id, runs_root, save_weights
+from .runs import (
+    RunRecord,
+    load_runs,
+    move_runs,
+    new_run_id,
+    runs_root,
+    save_weights,
+    untitled_root,
+)
 from .samples import SamplesView
 from .settings import Settings, data_dict, training_dict
 from .train_panel import TrainingPanel
@@ -92,6 +100,8 @@ class TrainingController(QObject):
         self._build_actions()
         window.close_guards.append(self._may_close)
         self.document.project_replaced.connect(self.load_history)
+        self.document.path_changed.connect(self._keep_runs_with_project)
+        self._move_runs_later = False  # the project was first saved during a run
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -469,6 +479,9 @@ class TrainingController(QObject):
         self.window.set_read_only(False)
         self._update_actions()
         self.history.set_runs(self.runs, current=record)
+        if self._move_runs_later:
+            self._move_runs_later = False
+            self._keep_runs_with_project()
         if record is not None:
             self.run_ended.emit(record)
 
@@ -485,6 +498,31 @@ class TrainingController(QObject):
         self.plots.set_overlays([])
         self.results.show_run(last)
         self.try_it.set_run(last)
+
+    def _keep_runs_with_project(self) -> None:
+        """After an untitled project's first save, this session's runs move beside it.
+
+        Until then they live under the app data's ``runs/untitled``; left there, they would
+        not show when the saved project is opened again. A run in progress is moved once
+        it has ended.
+        """
+        if self.running:
+            self._move_runs_later = True
+            return
+        project = self.document.project
+        source = untitled_root(self.app_data)
+        root = runs_root(project, self.app_data)
+        if project.path is None or root == source:
+            return
+        moved, problems = move_runs(self.runs, source, root)
+        if problems:
+            text = "Some runs were not moved: " + "; ".join(problems)
+        elif moved:
+            text = f"{moved} run(s) of this session moved beside {project.path.name}, into {root}"
+        else:
+            return
+        # after the window's own "Saved …" message, which follows this signal
+        QTimer.singleShot(0, self, lambda: self.window.show_message(text))
 
     def validation_row(self, run: RunRecord, index: int) -> tuple[np.ndarray, str] | None:
         """Row ``index`` (wrapping around) of the run's validation set for the Try-it form, with

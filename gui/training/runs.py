@@ -236,16 +236,52 @@ def runs_root(project: Project, app_data: Path | None = None) -> Path:
 
     from engine.examples import examples_dir
 
-    if app_data is None:
-        from PySide6.QtCore import QStandardPaths
-
-        app_data = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
+    app_data = _app_data(app_data)
     if project.path is None:
-        return app_data / "runs" / "untitled"
+        return untitled_root(app_data)
     folder = project.path.parent
     if folder.resolve() == examples_dir().resolve() or not os.access(folder, os.W_OK):
         return app_data / "runs" / project.path.stem  # keep the app's own files clean
     return folder / f"{project.path.stem}.runs"
+
+
+def untitled_root(app_data: Path | None = None) -> Path:
+    """Where the runs of projects not saved yet live."""
+    return _app_data(app_data) / "runs" / "untitled"
+
+
+def _app_data(app_data: Path | None) -> Path:
+    """``app_data``, or the platform's app-data folder for Torchwire when None."""
+    if app_data is not None:
+        return app_data
+    from PySide6.QtCore import QStandardPaths
+
+    return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
+
+
+def move_runs(runs: list[RunRecord], source: Path, root: Path) -> tuple[int, list[str]]:
+    """Move those of ``runs`` kept in ``source`` into ``root`` (their folders, weights included),
+    updating their ``folder``. Returns (how many moved, a sentence per run that could not be)."""
+    import shutil
+
+    moved, problems = 0, []
+    for run in runs:
+        folder = run.folder
+        if folder is None or folder.parent != source or not folder.is_dir():
+            continue
+        target = root / folder.name
+        if target.exists():
+            problems.append(f"{run.name} stays in {folder}: {target} already exists")
+            continue
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(folder), str(target))
+        except OSError as err:
+            problems.append(f"{run.name} stays in {folder}: {err.strerror or err}")
+            continue
+        run.folder = target
+        moved += 1
+    return moved, problems
 
 
 def load_runs(root: Path) -> list[RunRecord]:

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 from training_fixtures import *  # noqa: F403 - fixtures shared by the training GUI tests
-from training_fixtures import run_to_end
+from training_fixtures import run_to_end, write_project
 
 
 def test_run_to_end_plots_hold_what_the_trainer_reported(qtbot, trainer_app, recorder):
@@ -204,3 +204,56 @@ def test_stop_right_after_train_before_the_worker_started(qtbot, trainer_app):
     assert controller.start()  # and the next run starts and ends normally
     qtbot.waitUntil(lambda: not controller.running, timeout=60_000)
     assert controller.runs[-1].status == "finished"
+
+
+def test_runs_of_an_untitled_project_move_beside_it_when_first_saved(qtbot, make_window, tmp_path):
+    from engine.project import load_project
+    from gui.training import install
+
+    app_data = tmp_path / "appdata"
+    earlier = app_data / "runs" / "untitled" / "run-20250101-000000"  # another session's run
+    earlier.mkdir(parents=True)
+    project = load_project(write_project(tmp_path, epochs=1))
+    project.path = None
+    window = make_window()
+    window.document.set_project(project)
+    controller = install(window, app_data=app_data)
+    window.document.infer_now()
+    run = run_to_end(qtbot, controller)
+    assert run.folder.parent == app_data / "runs" / "untitled"
+
+    saved = tmp_path / "mine.json"
+    window.document.save(saved)
+    assert run.folder == tmp_path / "mine.runs" / run.run_id
+    assert (run.folder / "weights.safetensors").is_file()
+    assert not (app_data / "runs" / "untitled" / run.run_id).exists()
+    assert earlier.is_dir()  # only this session's runs follow the project
+    qtbot.waitUntil(lambda: "1 run(s) of this session moved beside mine.json" in window.last_message())
+    controller.shutdown()
+
+    reopened = make_window(saved)
+    again = install(reopened, app_data=app_data)
+    assert [r.run_id for r in again.runs] == [run.run_id]
+    assert again.runs[0].load_weights() is not None
+    again.shutdown()
+
+
+def test_a_run_in_progress_moves_once_it_has_ended(qtbot, make_window, tmp_path, slow_steps):
+    from engine.project import load_project
+    from gui.training import install
+
+    project = load_project(write_project(tmp_path, epochs=2))
+    project.path = None
+    window = make_window()
+    window.document.set_project(project)
+    controller = install(window, app_data=tmp_path / "appdata")
+    window.document.infer_now()
+    with qtbot.waitSignal(controller.run_ended, timeout=60_000) as ended:
+        assert controller.start()
+        qtbot.waitUntil(lambda: controller.current is not None and len(controller.current.steps) > 0)
+        window.document.save(tmp_path / "mine.json")
+        assert controller.current.folder.parent == tmp_path / "appdata" / "runs" / "untitled"
+    run = ended.args[0]
+    assert run.status == "finished" and run.folder == tmp_path / "mine.runs" / run.run_id
+    assert (run.folder / "run.json").is_file() and (run.folder / "weights.safetensors").is_file()
+    controller.shutdown()
