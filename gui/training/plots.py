@@ -102,6 +102,11 @@ class LivePlots(QWidget):
                 # otherwise re-lay out all four plots and repaint every axis
                 plot.getAxis(axis).setStyle(autoReduceTextSpace=False)
             plot.titleLabel.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            # Qt then skips the whole plot (its items' Python boundingRect and paint calls)
+            # when a repaint is elsewhere: the live curves' updates repaint the per-step
+            # plots only. Nothing of a plot lies outside its own rectangle, so the picture
+            # is the same.
+            plot.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
         for plot in (self.loss_plot, self.lr_plot):  # per-step plots follow the data in steps (_follow)
             plot.disableAutoRange()
         legend = {"labelTextSize": "8pt", "brush": pg.mkBrush(255, 255, 255, 190)}
