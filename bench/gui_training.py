@@ -13,6 +13,14 @@ Each round also trains once in the app's ``TrainThread`` without a window, in th
 process, and prints (c): that bare thread against the CLI, and the app against it,
 which separates the GUI's own cost from this process's difference to the CLI's.
 
+(d) is the GUI's own work without any training next to it: the app runs with a
+stand-in worker that only reports steps at the training's pace (250 a second, as
+the real run's ~16k samples/s at batch 64) for 5 s, and the GUI thread's CPU time
+per frame is printed. It varies far less than (a) (about ±10 % here), so it is the
+figure to compare, run back to back, when changing what the GUI does during a run.
+It includes what an idle gap costs: on this VM the same frame's work takes about
+twice as long 50 ms after the last one as 1 ms after it (cold caches).
+
 Each round runs the app twice: without the probe for (a) — 200 timer wake-ups a
 second are the measurement's own load, not the app's — and with it for (b); the
 ratio with the probe running is printed too. A CLI run comes before and after each
@@ -148,6 +156,66 @@ def bare_run(path: Path, threads: int | None, folder: Path) -> float:
     return float(got["samples_per_s"])
 
 
+def frame_cost(app, path: Path, folder: Path, seconds: float = 5.0, steps_per_s: int = 250
+               ) -> tuple[float, int]:
+    """The app during a run whose worker only reports steps (no training): GUI-thread CPU
+    per frame in ms, and the number of frames (see (d) in the module docstring)."""
+    import math
+
+    from PySide6.QtCore import QEventLoop, QSettings
+
+    from gui.main_window import MainWindow
+    from gui.training import controller as controller_module
+    from gui.training import install
+    from gui.training.worker import TrainThread
+
+    steps = int(seconds * steps_per_s)
+
+    class StepsOnly(TrainThread):
+        def run(self) -> None:
+            bridge = self.bridge
+            bridge.planned.emit({"steps_per_epoch": steps, "lr": 0.01})
+            bridge.fit_started.emit({"epochs": 1, "start_epoch": 1, "steps_per_epoch": steps,
+                                     "batch_size": 64, "losses": [{"name": "loss",
+                                                                   "task": "classification"}]})
+            start = time.perf_counter()
+            for step in range(1, steps + 1):
+                loss = 2.3 * math.exp(-step / 300) + 0.1 + 0.05 * math.sin(step * 1.7)
+                bridge.steps.put(step, loss, 0.01, 1, 16000.0)
+                time.sleep(max(0.0, start + step / steps_per_s - time.perf_counter()))
+            bridge.epoch_ended.emit(1, {"train/loss": 0.2, "samples_per_s": 16000.0})
+            bridge.finished.emit({"result": {"reason": "completed", "epochs_completed": 1}})
+
+    settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(path, settings=settings, autosave_dir=folder / "autosave", check_recovery=False)
+    controller = install(window, app_data=folder / "appdata")
+    window.resize(1500, 1000)
+    window.show()
+    window.document.infer_now()
+    settle(app, controller)
+    cpu: dict[str, float] = {}
+    loop = QEventLoop()
+    controller.run_ended.connect(lambda _run: loop.quit())
+    real = controller_module.TrainThread
+    controller_module.TrainThread = StepsOnly
+    try:
+        assert controller.start(), controller.controls.message.text()
+    finally:
+        controller_module.TrainThread = real
+    bridge = controller.thread.bridge
+    bridge.fit_started.connect(lambda _info: cpu.update(start=time.thread_time(),
+                                                        frames=controller.plots.redraws))
+    bridge.epoch_ended.connect(lambda *_a: cpu.update(used=time.thread_time() - cpu["start"],
+                                                      frames=controller.plots.redraws - cpu["frames"]))
+    loop.exec()
+    controller.shutdown()
+    window.document.dispose()
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    return cpu["used"] * 1000 / max(1, cpu["frames"]), int(cpu["frames"])
+
+
 def settle(app, controller, ms: int = 600) -> None:
     """Let the freshly opened window lay out, paint and finish its data preview before Train.
 
@@ -181,6 +249,7 @@ def main() -> int:
 
     from engine.allocator import tune_cpu_allocator
     from gui.main_window import application
+    from gui.training.plots import REDRAW_MS
 
     tune_cpu_allocator()  # as the torchwire command does before opening the app
 
@@ -213,6 +282,10 @@ def main() -> int:
               f"{redraws} redraws, GUI thread CPU {gui_cpu:.1%})   with the probe: GUI {probed:6.0f} "
               f"(ratio {probed / cli:.3f}), delay p99 {percentile(delays, 99):4.1f} ms, "
               f"max {max(delays or [0]):5.1f} ms; bare thread {bare:6.0f}")
+    costs = []
+    for i in range(3):
+        (frame_folder := folder / f"frames{i}").mkdir()
+        costs.append(frame_cost(app, path, frame_folder))
     ratios = sorted(r[1] / r[0] for r in rows)
     ratio = statistics.median(ratios)
     ratio_probed = statistics.median(r[2] / r[0] for r in rows)
@@ -227,6 +300,10 @@ def main() -> int:
     print(f"(c) for reading (a): the app's training thread without a window, in this process, "
           f"against the CLI: {statistics.median(r[3] / r[0] for r in rows):.3f}; the app against that "
           f"bare thread (the GUI's own cost): {statistics.median(r[1] / r[3] for r in rows):.3f}")
+    per_frame = statistics.median(c[0] for c in costs)
+    print(f"(d) the GUI's own work with no training beside it (a worker that only reports 250 steps/s "
+          f"for 5 s, 3 times): {per_frame:.2f} ms of GUI-thread CPU per frame ({costs[0][1]} frames), "
+          f"{100 * per_frame / REDRAW_MS:.1f} % of one core at {1000 // REDRAW_MS} Hz")
     return 0
 
 
