@@ -29,7 +29,7 @@ mean, so a machine that speeds up or slows down over the round affects both side
 
 Usage::
 
-    QT_QPA_PLATFORM=offscreen PYTHONPATH=. python bench/gui_training.py [--repeat 9] [--threads N]
+    QT_QPA_PLATFORM=offscreen PYTHONPATH=. python bench/gui_training.py [--repeat 15] [--threads N]
 """
 
 from __future__ import annotations
@@ -239,7 +239,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=9,
+    parser.add_argument("--repeat", type=int, default=15,
                         help="rounds of CLI and GUI runs (this machine's run-to-run noise is ±20 %%)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads of both runs (default: torch's own count, as the app and the CLI use)")
