@@ -32,7 +32,8 @@ def main() -> None:
     def open_example(stem: str):  # noqa: ANN202 - a MainWindow, in its own settings and autosave
         settings = QSettings(str(tmp / f"{stem}.ini"), QSettings.Format.IniFormat)
         window = build_window(ROOT / "assets" / "examples" / f"{stem}.json", settings=settings,
-                              autosave_dir=tmp / f"autosave-{stem}", check_recovery=False)
+                              autosave_dir=tmp / f"autosave-{stem}", check_recovery=False,
+                              app_data=tmp / "appdata")  # a first run, whatever ran before
         window.resize(1500, 950)
         window.show()
         window.document.infer_now()

@@ -22,9 +22,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="do not offer to restore autosaved work after a crash")
 
 
-def build_window(project: str | Path | None = None, **kwargs: Any) -> MainWindow:
+def build_window(project: str | Path | None = None, *, app_data: Path | None = None,
+                 **kwargs: Any) -> MainWindow:
     """The full editor window: canvas and panels, the example gallery (File > New from
-    Template) and training (data, training, curves, results). ``kwargs`` go to MainWindow.
+    Template) and training (data, training, curves, results). ``app_data`` is where runs of
+    unsaved projects and examples go (default: the platform's app-data folder); ``kwargs``
+    go to MainWindow.
 
     The training controller is kept as ``window.training``."""
     from . import export_dialog, gallery, import_dialog, training
@@ -34,7 +37,7 @@ def build_window(project: str | Path | None = None, **kwargs: Any) -> MainWindow
     gallery.install(window)
     export_dialog.install(window)
     import_dialog.install(window)
-    window.training = training.install(window)
+    window.training = training.install(window, app_data=app_data)
     return window
 
 

@@ -208,7 +208,8 @@ class LivePlots(QWidget):
             for plot, curve, log in ((self.loss_plot, self.raw, self.log_y.isChecked()),
                                      (self.lr_plot, self.lr, False)):
                 shrink = now - self._shrunk_at.get(id(plot), 0.0) >= SHRINK_S or not self.live
-                if _follow(plot, last, curve.y_range(), log=log, epoch=epoch, shrink=shrink):
+                if _follow(plot, last, curve.y_range(), log=log, epoch=epoch, shrink=shrink,
+                           live=self.live):
                     self._shrunk_at[id(plot)] = now
         if self._epochs_drawn != (id(run), len(run.epochs)):  # epoch curves change once an epoch
             self._epochs_drawn = (id(run), len(run.epochs))
@@ -319,12 +320,13 @@ class LivePlots(QWidget):
 
 
 def _follow(plot: pg.PlotItem, last_x: float, y_range: tuple[float, float] | None, log: bool = False,
-            epoch: float = 0.0, shrink: bool = True) -> bool:
+            epoch: float = 0.0, shrink: bool = True, live: bool = True) -> bool:
     """Keep the newest point in view, moving the axes in coarse steps.
 
     ``y_range`` is the (lowest, highest) drawn point, in the plot's y coordinates
     (log10 under ``log``). The x range starts as one epoch (``epoch`` steps, when known)
-    and doubles when the newest step reaches its end. On a linear axis, data that are
+    and doubles when the newest step reaches its end; once the run is over (``live``
+    false) it is exactly the run's steps. On a linear axis, data that are
     never negative (a loss, a learning rate) are shown from 0, so a falling loss stays
     inside the first range instead of moving the axis on every frame of the first fast
     drop. The y range changes only when the data leave it or fill less than 40 % of it,
@@ -333,7 +335,10 @@ def _follow(plot: pg.PlotItem, last_x: float, y_range: tuple[float, float] | Non
     re-rendered a few times per run. Returns whether the range shrank.
     """
     (x0, x1), (y0, y1) = plot.vb.viewRange()
-    if last_x > x1 or x1 > 4 * max(last_x, 10, epoch):
+    if not live:  # a finished (or stopped) run: its steps fill the plot
+        if x1 != max(10.0, last_x):
+            plot.setXRange(0, max(10.0, last_x), padding=0)
+    elif last_x > x1 or x1 > 4 * max(last_x, 10, epoch):
         plot.setXRange(0, max(10.0, epoch, last_x * 2.0), padding=0)
     if y_range is None:
         return False

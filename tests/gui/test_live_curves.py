@@ -120,3 +120,14 @@ def test_a_curve_fed_frame_by_frame_draws_what_one_given_all_points_draws(qtbot,
             plots.log_y.setChecked(True)
             check()
     assert len(plots.raw.drawn()[0]) < len(run.steps) / 2  # downsampled by then
+
+
+def test_a_finished_run_fills_the_plot(qtbot, qapp):
+    """While a run is live the x axis grows in doublings; when it ends, the run's steps fill
+    the per-step plots exactly (no empty half of an axis beside a finished curve)."""
+    plots, run = _live(qtbot)
+    _feed(qapp, plots, run, 150, np.random.default_rng(4))  # 900 steps
+    live_end = plots.loss_plot.vb.viewRange()[0][1]
+    assert live_end > 900
+    plots.stop_live()
+    assert plots.loss_plot.vb.viewRange()[0] == [0, 900] == plots.lr_plot.vb.viewRange()[0]
