@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import json
 import os
 import statistics
@@ -148,11 +149,16 @@ def bare_run(path: Path, threads: int | None, folder: Path) -> float:
 
     bridge, got, loop = Bridge(), {}, QEventLoop()
     bridge.epoch_ended.connect(lambda _epoch, metrics: got.update(metrics))
+    # the app's run mode (gui/training/controller.py): the collector skips what exists at
+    # the start and what loading and compiling left when training starts
+    gc.freeze()
+    bridge.fit_started.connect(lambda _info: gc.freeze())
     thread = TrainThread(load_project(path), folder, bridge, torch_threads=threads, results=False)
     thread.finished.connect(loop.quit)
     thread.start()
     loop.exec()
     thread.wait()
+    gc.unfreeze()
     return float(got["samples_per_s"])
 
 

@@ -339,6 +339,10 @@ class TrainingController(QObject):
         self._progress_at = 0.0
         if info.get("init_weights"):  # e.g. "started from w.safetensors: 4 tensor(s) loaded"
             self.window.show_message(f"{record.name} {info['init_weights']}")
+        if self._run_mode:
+            # Loading the data and compiling the graph left ~200k new objects; frozen too, the
+            # GUI-thread collector scans only what the training loop keeps (see _enter_run_mode)
+            gc.freeze()
 
     def _on_frame(self) -> None:
         self._take_steps()
@@ -439,7 +443,10 @@ class TrainingController(QObject):
         ``gc.freeze()``: the objects that exist now (torch, the app, the project) move
         to the permanent generation, so the GUI-thread collector (gui/gc_guard.py)
         only scans what the run allocates; a full collection of the whole heap takes
-        ~0.1 s, which would freeze the window and stall the trainer mid-run.
+        ~0.1 s, which would freeze the window and stall the trainer mid-run. Frozen
+        again when training starts (:meth:`_on_fit_started`): the worker's data loading
+        and compilation leave ~200k objects, whose first scan (40–100 ms, measured)
+        would otherwise fall into the first epoch, holding the GIL the trainer needs.
         Unfrozen, and thus collectable again, when the run ends. (The GIL switch
         interval stays CPython's 5 ms: a shorter one measured no better in
         bench/gui_training.py once the training thread uses every core.)
