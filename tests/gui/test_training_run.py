@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from training_fixtures import *  # noqa: F403 - fixtures shared by the training GUI tests
 from training_fixtures import run_to_end, write_project
 
@@ -257,3 +258,25 @@ def test_a_run_in_progress_moves_once_it_has_ended(qtbot, make_window, tmp_path,
     assert run.status == "finished" and run.folder == tmp_path / "mine.runs" / run.run_id
     assert (run.folder / "run.json").is_file() and (run.folder / "weights.safetensors").is_file()
     controller.shutdown()
+
+
+def test_the_collector_skips_the_setup_during_training_and_everything_is_collectable_after(
+        qtbot, trainer_app, slow_steps):
+    """While a run trains, the GUI-thread collector has only what the training loop keeps to
+    scan: what loading the data and compiling the graph made is frozen when training starts
+    (not scanned mid-epoch with the GIL held). When the run ends, nothing stays frozen."""
+    import gc
+
+    window, controller = trainer_app(epochs=2)
+    at_fit = []
+    with qtbot.waitSignal(controller.run_ended, timeout=60_000):
+        assert controller.start()
+        at_start = gc.get_freeze_count()  # the app, torch and the project
+        controller.thread.bridge.fit_started.connect(
+            lambda _info: at_fit.append((gc.get_freeze_count(), gc.get_count()[0])),
+            Qt.ConnectionType.QueuedConnection)
+        qtbot.waitUntil(lambda: bool(at_fit), timeout=30_000)
+    frozen, young = at_fit[0]
+    assert frozen > at_start + 1_000  # the worker's data and compiled model
+    assert young < 500
+    assert gc.get_freeze_count() == 0
