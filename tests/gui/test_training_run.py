@@ -261,12 +261,23 @@ def test_a_run_in_progress_moves_once_it_has_ended(qtbot, make_window, tmp_path,
 
 
 def test_the_collector_skips_the_setup_during_training_and_everything_is_collectable_after(
-        qtbot, trainer_app, slow_steps):
+        qtbot, trainer_app, slow_steps, monkeypatch):
     """While a run trains, the GUI-thread collector has only what the training loop keeps to
-    scan: what loading the data and compiling the graph made is frozen when training starts
-    (not scanned mid-epoch with the GIL held). When the run ends, nothing stays frozen."""
+    scan: what the worker's setup (loading the data, compiling the graph) left is frozen when
+    training starts, not scanned mid-epoch with the GIL held. When the run ends, nothing
+    stays frozen."""
     import gc
 
+    import engine.data
+
+    kept: list[list[list[int]]] = []
+    build = engine.data.build_datasets
+
+    def build_and_keep(*args, **kwargs):  # a setup that leaves 50,000 objects behind
+        kept.append([[] for _ in range(50_000)])
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(engine.data, "build_datasets", build_and_keep)
     window, controller = trainer_app(epochs=2)
     at_fit = []
     with qtbot.waitSignal(controller.run_ended, timeout=60_000):
@@ -277,6 +288,6 @@ def test_the_collector_skips_the_setup_during_training_and_everything_is_collect
             Qt.ConnectionType.QueuedConnection)
         qtbot.waitUntil(lambda: bool(at_fit), timeout=30_000)
     frozen, young = at_fit[0]
-    assert frozen > at_start + 1_000  # the worker's data and compiled model
+    assert kept and frozen >= at_start + 50_000
     assert young < 500
     assert gc.get_freeze_count() == 0
