@@ -7,9 +7,11 @@ saved, canvas unlocked). Widgets only read records; the worker only emits.
 
 from __future__ import annotations
 
+import atexit
 import gc
 import logging
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +107,7 @@ class TrainingController(QObject):
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
+        atexit.register(_shutdown_at_exit, weakref.ref(self))  # a script that ends mid-run
         self.load_history()
 
     # -- composition ---------------------------------------------------------------------
@@ -643,3 +646,16 @@ def _scrolled(widget: QWidget) -> QScrollArea:
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     return area
+
+
+def _shutdown_at_exit(ref: weakref.ReferenceType[TrainingController]) -> None:
+    """At interpreter exit (a script that never ran the event loop, so no ``aboutToQuit``):
+    stop a run and wait for its thread. Qt aborts the process when a running QThread is
+    destroyed, and the run would lose its record."""
+    controller = ref()
+    if controller is None:
+        return
+    try:
+        controller.shutdown()
+    except RuntimeError:  # the Qt side is already gone: no thread of ours is left either
+        pass

@@ -291,3 +291,42 @@ def test_the_collector_skips_the_setup_during_training_and_everything_is_collect
     assert kept and frozen >= at_start + 50_000
     assert young < 500
     assert gc.get_freeze_count() == 0
+
+
+def test_a_script_that_ends_mid_run_stops_the_run_cleanly(tmp_path):
+    """A script that opens the app and exits while a run trains (no event loop, so no
+    aboutToQuit): the run is stopped and saved, and the process exits normally instead of
+    Qt aborting on a running thread."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    project = write_project(tmp_path, epochs=500)
+    script = tmp_path / "script.py"
+    script.write_text(f"""
+from pathlib import Path
+from PySide6.QtCore import QEventLoop, QSettings, QTimer
+from gui.app import build_window
+from gui.main_window import application
+
+app = application()
+tmp = Path({str(tmp_path)!r})
+window = build_window(Path({str(project)!r}), app_data=tmp / "appdata", autosave_dir=tmp / "autosave",
+                      settings=QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat),
+                      check_recovery=False)
+window.document.infer_now()
+assert window.training.start()
+loop = QEventLoop()
+window.training.thread.bridge.fit_started.connect(lambda _info: QTimer.singleShot(300, loop.quit))
+loop.exec()
+print("leaving mid-run", flush=True)
+""")
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=str(root), QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env,
+                          cwd=root, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "leaving mid-run" in done.stdout and "Destroyed while thread" not in done.stderr
+    runs = list((tmp_path / "digits.runs").glob("run-*/run.json"))
+    assert len(runs) == 1 and '"status": "stopped"' in runs[0].read_text()
