@@ -35,6 +35,7 @@ SHRINK_S = 2.0  # a live plot's y range closes in on falling data at most this o
 # is re-rendered on each change, the costliest part of a frame)
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf"]
+NO_RUN = "No runs yet — press Train (F5): the curves draw as the model trains"
 SMOOTH_COLOR = "#0b4f8a"  # the smoothed loss: a darker shade of PALETTE[0] over the faint raw curve
 
 
@@ -194,6 +195,7 @@ class LivePlots(QWidget):
             for item in (self.raw, self.smooth, self.lr):
                 item.set_points(np.empty(0), np.empty(0))
             self._curves_run = None
+            self.status.setText(NO_RUN)
             return
         steps = run.steps.values
         now = time.monotonic()

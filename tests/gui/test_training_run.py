@@ -13,6 +13,7 @@ from training_fixtures import run_to_end, write_project
 
 def test_run_to_end_plots_hold_what_the_trainer_reported(qtbot, trainer_app, recorder):
     window, controller = trainer_app(epochs=3)
+    assert controller.plots.status.text().startswith("No runs yet — press Train (F5)")
     before = window.document.project.to_dict()
     locked = []
     controller.run_started.connect(lambda _r: locked.append(window.read_only))
@@ -36,6 +37,7 @@ def test_run_to_end_plots_hold_what_the_trainer_reported(qtbot, trainer_app, rec
     # redraws come from the 25 Hz timer, not from each batch
     assert plots.redraws <= elapsed * 25 + 10
     assert controller.controls.progress.value() == controller.controls.progress.maximum()
+    assert controller.plots.status.text().startswith(f"Run 1: step {len(steps):,} · loss ")
     # the run is kept: in memory, in the history list and on disk with its weights
     assert run.folder is not None and (run.folder / "run.json").is_file()
     assert (run.folder / "weights.safetensors").is_file()
