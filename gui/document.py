@@ -37,6 +37,7 @@ class Document(QObject):
         inference_changed(): ``inference`` holds fresh shapes and issues.
         modified_changed(bool): unsaved changes appeared or vanished.
         path_changed(): the file name changed (Save As, open).
+        saved(path): the project was written to ``path`` (Save, Save As).
         message(str): a one-line status message for the user.
     """
 
@@ -44,6 +45,7 @@ class Document(QObject):
     inference_changed = Signal()
     modified_changed = Signal(bool)
     path_changed = Signal()
+    saved = Signal(object)  # the Path written (save and save as; not open or new)
     message = Signal(str)
     project_replaced = Signal()
     _inferred = Signal(int, object)  # (generation, Inference) from the worker thread
@@ -108,6 +110,7 @@ class Document(QObject):
         self.undo_stack.setClean()
         self.path_changed.emit()
         self.modified_changed.emit(False)
+        self.saved.emit(target)
         return target
 
     # -- events and inference ------------------------------------------------------

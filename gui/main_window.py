@@ -47,6 +47,10 @@ FILE_FILTER = "Torchwire projects (*.json);;All files (*)"
 MAX_RECENT = 8
 
 
+# Actions that replace the whole project: off while the window is read-only (a run in progress
+# holds the project and its runs folder)
+REPLACING_ACTIONS = ("new", "open", "new_from_template", "import_model")
+
 class MainWindow(QMainWindow):
     """The editor window.
 
@@ -71,6 +75,7 @@ class MainWindow(QMainWindow):
         self.view = GraphView(self.scene)
         self.setCentralWidget(self.view)
         self.read_only = False
+        self.read_only_reason = ""
         # Asked in order before the window closes; one returning False keeps it open
         # (the training controller's "stop the run?" question). A close guard rather than
         # an event filter: a Python filter on the window would run for every event it gets.
@@ -265,8 +270,10 @@ class MainWindow(QMainWindow):
 
     def _update_edit_actions(self, *_args: Any) -> None:
         editable = not self.read_only
-        for key in ("cut", "paste", "duplicate", "delete", "layout", "quick_add", "new", "open"):
-            self.actions_[key].setEnabled(editable)
+        for key in ("cut", "paste", "duplicate", "delete", "layout", "quick_add", *REPLACING_ACTIONS):
+            if key in self.actions_:  # features add some (gallery, import)
+                self.actions_[key].setEnabled(editable)
+        self.recent_menu.setEnabled(editable and not self.recent_menu.isEmpty())
         if self.read_only:
             self.actions_["undo"].setEnabled(False)
             self.actions_["redo"].setEnabled(False)
@@ -308,6 +315,9 @@ class MainWindow(QMainWindow):
 
     def open_file(self, path: str | Path, ask: bool = True) -> bool:
         """Open a project; a broken file shows the located reason and changes nothing."""
+        if self.read_only:  # e.g. a training run holds the project
+            self.show_message(f"Cannot open {Path(path).name} now: {self.read_only_reason}")
+            return False
         if ask and not self.maybe_save():
             return False
         try:
@@ -375,7 +385,7 @@ class MainWindow(QMainWindow):
             action.setToolTip(f)
             action.setStatusTip(f)
             action.triggered.connect(lambda _c=False, f=f: self.open_file(f))
-        self.recent_menu.setEnabled(bool(files))
+        self.recent_menu.setEnabled(bool(files) and not self.read_only)
 
     def offer_recovery(self) -> bool:
         """If a crashed session left an autosave, offer to restore it. True if restored."""
@@ -527,6 +537,7 @@ class MainWindow(QMainWindow):
     def set_read_only(self, read_only: bool, reason: str = "Read-only") -> None:
         """Lock or unlock editing (e.g. while training); the canvas shows a banner."""
         self.read_only = read_only
+        self.read_only_reason = reason if read_only else ""
         self.view.set_read_only(read_only, reason)
         self.inspector.set_read_only(read_only)
         self.layers.setEnabled(not read_only)

@@ -102,12 +102,14 @@ class TrainingController(QObject):
         self._build_actions()
         window.close_guards.append(self._may_close)
         self.document.project_replaced.connect(self.load_history)
-        self.document.path_changed.connect(self._keep_runs_with_project)
+        self.document.saved.connect(self._keep_runs_with_project)
+        self.document.project_replaced.connect(self._forget_untitled_runs)
+        self._untitled_runs: set[str] = set()  # ids of runs made here while the project was untitled
         self._move_runs_later = False  # the project was first saved during a run
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
-        atexit.register(_shutdown_at_exit, weakref.ref(self))  # a script that ends mid-run
+        _LIVE.add(self)  # a script that ends mid-run: see _shutdown_at_exit
         self.load_history()
 
     # -- composition ---------------------------------------------------------------------
@@ -248,6 +250,8 @@ class TrainingController(QObject):
                            graph=project.graph.to_dict(), folder=root / run_id)
         self.runs.append(record)
         self.current = record
+        if project.path is None:
+            self._untitled_runs.add(record.run_id)
         bridge = Bridge(self)
         bridge.stage.connect(self._on_stage)
         bridge.planned.connect(lambda plan: self.plots.prepare(plan["steps_per_epoch"], plan["lr"]))
@@ -263,8 +267,8 @@ class TrainingController(QObject):
         self.paused, self._paused_total, self._paused_at = False, 0.0, None
         self._steps_total = 0
         self.history.set_runs(self.runs, current=record)
-        self.plots.show_run(record)
         self.plots.start_live()
+        self.plots.show_run(record)  # "waiting for the first step…" until the worker reports one
         self.frame_timer.start()
         self.controls.show_message("")
         self.controls.progress.setValue(0)
@@ -509,12 +513,13 @@ class TrainingController(QObject):
         self.results.show_run(last)
         self.try_it.set_run(last)
 
-    def _keep_runs_with_project(self) -> None:
-        """After an untitled project's first save, this session's runs move beside it.
+    def _keep_runs_with_project(self, _path: Path | None = None) -> None:
+        """After an untitled project's first save, the runs made here while it was untitled
+        move beside it (runs of other untitled projects stay).
 
         Until then they live under the app data's ``runs/untitled``; left there, they would
-        not show when the saved project is opened again. A run in progress is moved once
-        it has ended.
+        not show when the saved project is opened again. A run in progress is moved once it
+        has ended.
         """
         if self.running:
             self._move_runs_later = True
@@ -522,9 +527,12 @@ class TrainingController(QObject):
         project = self.document.project
         source = untitled_root(self.app_data)
         root = runs_root(project, self.app_data)
-        if project.path is None or root == source:
+        if project.path is None or root == source or not self._untitled_runs:
             return
-        moved, problems = move_runs(self.runs, source, root)
+        mine = [r for r in self.runs if r.run_id in self._untitled_runs]
+        self._untitled_runs.clear()
+        moved, problems = move_runs(mine, source, root)
+        self.load_history()  # the saved project's runs: the ones just moved
         if problems:
             text = "Some runs were not moved: " + "; ".join(problems)
         elif moved:
@@ -533,6 +541,11 @@ class TrainingController(QObject):
             return
         # after the window's own "Saved …" message, which follows this signal
         QTimer.singleShot(0, self, lambda: self.window.show_message(text))
+
+    def _forget_untitled_runs(self) -> None:
+        """Another project replaced this one (new, open): its untitled runs stay where they are."""
+        self._untitled_runs.clear()
+        self._move_runs_later = False
 
     def validation_row(self, run: RunRecord, index: int) -> tuple[np.ndarray, str] | None:
         """Row ``index`` (wrapping around) of the run's validation set for the Try-it form, with
@@ -648,14 +661,16 @@ def _scrolled(widget: QWidget) -> QScrollArea:
     return area
 
 
-def _shutdown_at_exit(ref: weakref.ReferenceType[TrainingController]) -> None:
+def _shutdown_at_exit() -> None:
     """At interpreter exit (a script that never ran the event loop, so no ``aboutToQuit``):
-    stop a run and wait for its thread. Qt aborts the process when a running QThread is
+    stop every run and wait for its thread. Qt aborts the process when a running QThread is
     destroyed, and the run would lose its record."""
-    controller = ref()
-    if controller is None:
-        return
-    try:
-        controller.shutdown()
-    except RuntimeError:  # the Qt side is already gone: no thread of ours is left either
-        pass
+    for controller in list(_LIVE):
+        try:
+            controller.shutdown()
+        except RuntimeError:  # the Qt side is already gone: no thread of its is left either
+            pass
+
+
+_LIVE: weakref.WeakSet[TrainingController] = weakref.WeakSet()
+atexit.register(_shutdown_at_exit)

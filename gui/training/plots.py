@@ -119,6 +119,7 @@ class LivePlots(QWidget):
         self.epoch_curves: dict[str, pg.PlotDataItem] = {}
         self._epoch_plots: dict[str, pg.PlotItem] = {}
         self.overlay_items: list[tuple[pg.PlotItem, pg.PlotDataItem]] = []
+        self._overlay_end = 0.0  # the last step of the overlaid runs (a finished plot shows it)
         self.run: RunRecord | None = None
         self._dirty = False
         self._epochs_drawn: tuple[int, int] | None = None  # (id of run, epochs) last drawn
@@ -204,8 +205,11 @@ class LivePlots(QWidget):
         self.raw.set_points(steps, run.loss.values, appended=appended)
         self.smooth.set_points(steps, run.smooth.values, appended=appended)
         self.lr.set_points(steps, run.lr.values, appended=appended)
+        if not len(steps):
+            self.status.setText(f"{run.name}: waiting for the first step…" if self.live
+                                else f"{run.name}: no steps were recorded")
         if len(steps):
-            last = float(steps[-1])
+            last = float(steps[-1]) if self.live else max(float(steps[-1]), self._overlay_end)
             epoch = float(run.info.get("steps_per_epoch") or 0)
             for plot, curve, log in ((self.loss_plot, self.raw, self.log_y.isChecked()),
                                      (self.lr_plot, self.lr, False)):
@@ -256,6 +260,7 @@ class LivePlots(QWidget):
         for plot, item in self.overlay_items:
             plot.removeItem(item)
         self.overlay_items.clear()
+        self._overlay_end = max((float(r.steps.values[-1]) for r in runs if len(r.steps)), default=0.0)
         for i, run in enumerate(runs):
             color = PALETTE[(i + 5) % len(PALETTE)]
             pen = _pen(color, 1.5, alpha=200)
@@ -274,6 +279,8 @@ class LivePlots(QWidget):
                         item.setData(xs, ys)
                         item.setZValue(-1)
                         self.overlay_items.append((self.metric_plot, item))
+        if not self.live:
+            self.redraw()  # a finished run's axes take in the overlaid runs' steps
 
     def set_log_y(self, on: bool) -> None:
         for plot in (self.loss_plot, self.val_plot):

@@ -261,9 +261,11 @@ def _app_data(app_data: Path | None) -> Path:
 
 def move_runs(runs: list[RunRecord], source: Path, root: Path) -> tuple[int, list[str]]:
     """Move those of ``runs`` kept in ``source`` into ``root`` (their folders, weights included),
-    updating their ``folder``. Returns (how many moved, a sentence per run that could not be)."""
-    import shutil
+    updating their ``folder``. Returns (how many moved, a sentence per run that could not be).
 
+    A folder is renamed where it can be; across file systems it is copied under a temporary
+    name first and renamed into place once complete, so ``root`` never holds half a run.
+    """
     moved, problems = 0, []
     for run in runs:
         folder = run.folder
@@ -275,7 +277,7 @@ def move_runs(runs: list[RunRecord], source: Path, root: Path) -> tuple[int, lis
             continue
         try:
             root.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(folder), str(target))
+            _move_folder(folder, target)
         except OSError as err:
             problems.append(f"{run.name} stays in {folder}: {err.strerror or err}")
             continue
@@ -284,12 +286,36 @@ def move_runs(runs: list[RunRecord], source: Path, root: Path) -> tuple[int, lis
     return moved, problems
 
 
+def _move_folder(folder: Path, target: Path) -> None:
+    import errno
+    import os
+    import shutil
+
+    try:
+        os.rename(folder, target)
+        return
+    except OSError as err:
+        if err.errno != errno.EXDEV:  # not "another file system": a real failure
+            raise
+    partial = target.with_name(f".{target.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        shutil.copytree(folder, partial)
+        os.rename(partial, target)
+    except OSError:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    shutil.rmtree(folder, ignore_errors=True)  # the copy is complete: a leftover only wastes space
+
+
 def load_runs(root: Path) -> list[RunRecord]:
     """Every readable run under ``root``, oldest first (damaged ones are skipped and logged)."""
     runs = []
     if not root.is_dir():
         return runs
     for path in sorted(root.glob(f"*/{RUN_FILE}")):
+        if path.parent.name.startswith("."):  # e.g. a move's unfinished copy (see move_runs)
+            continue
         try:
             runs.append(RunRecord.from_json(json.loads(path.read_text(encoding="utf-8")), path.parent))
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:

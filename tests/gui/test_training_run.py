@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -212,10 +213,13 @@ def test_stop_right_after_train_before_the_worker_started(qtbot, trainer_app):
 def test_runs_of_an_untitled_project_move_beside_it_when_first_saved(qtbot, make_window, tmp_path):
     from engine.project import load_project
     from gui.training import install
+    from gui.training.runs import RunRecord
 
     app_data = tmp_path / "appdata"
-    earlier = app_data / "runs" / "untitled" / "run-20250101-000000"  # another session's run
-    earlier.mkdir(parents=True)
+    untitled = app_data / "runs" / "untitled"
+    other = RunRecord("run-20250101-000000", "Run of another untitled project", {},
+                      folder=untitled / "run-20250101-000000")
+    other.save()
     project = load_project(write_project(tmp_path, epochs=1))
     project.path = None
     window = make_window()
@@ -223,14 +227,16 @@ def test_runs_of_an_untitled_project_move_beside_it_when_first_saved(qtbot, make
     controller = install(window, app_data=app_data)
     window.document.infer_now()
     run = run_to_end(qtbot, controller)
-    assert run.folder.parent == app_data / "runs" / "untitled"
+    assert run.folder.parent == untitled
+    assert {r.run_id for r in controller.runs} >= {run.run_id}
 
     saved = tmp_path / "mine.json"
     window.document.save(saved)
     assert run.folder == tmp_path / "mine.runs" / run.run_id
     assert (run.folder / "weights.safetensors").is_file()
-    assert not (app_data / "runs" / "untitled" / run.run_id).exists()
-    assert earlier.is_dir()  # only this session's runs follow the project
+    assert not (untitled / run.run_id).exists()
+    assert (untitled / other.run_id / "run.json").is_file()  # only this session's runs follow
+    assert [r.run_id for r in controller.runs] == [run.run_id]  # the saved project's history
     qtbot.waitUntil(lambda: "1 run(s) of this session moved beside mine.json" in window.last_message())
     controller.shutdown()
 
@@ -239,6 +245,53 @@ def test_runs_of_an_untitled_project_move_beside_it_when_first_saved(qtbot, make
     assert [r.run_id for r in again.runs] == [run.run_id]
     assert again.runs[0].load_weights() is not None
     again.shutdown()
+
+
+def test_runs_move_to_a_project_on_another_file_system_whole(qtbot, make_window, tmp_path):
+    """App data and project on different file systems (here tmpfs and the disk): the run is
+    copied, then renamed into place, and its source removed."""
+    import shutil
+    import tempfile
+
+    from engine.project import load_project
+    from gui.training import install
+
+    app_data = Path(tempfile.mkdtemp(prefix="torchwire-appdata-", dir="/dev/shm"))
+    try:
+        project = load_project(write_project(tmp_path, epochs=1))
+        project.path = None
+        window = make_window()
+        window.document.set_project(project)
+        controller = install(window, app_data=app_data)
+        window.document.infer_now()
+        run = run_to_end(qtbot, controller)
+        assert run.folder.stat().st_dev != tmp_path.stat().st_dev
+        window.document.save(tmp_path / "mine.json")
+        assert run.folder == tmp_path / "mine.runs" / run.run_id
+        assert (run.folder / "run.json").is_file() and (run.folder / "weights.safetensors").is_file()
+        assert not (app_data / "runs" / "untitled" / run.run_id).exists()
+        assert [p.name for p in (tmp_path / "mine.runs").iterdir()] == [run.run_id]  # no leftovers
+        controller.shutdown()
+    finally:
+        shutil.rmtree(app_data, ignore_errors=True)
+
+
+def test_opening_another_project_is_refused_during_a_run(qtbot, trainer_app, slow_steps, tmp_path):
+    """A run holds the project: File › Open (recent files too), New and the gallery are off,
+    and opening a file says why; the run's project and its runs folder stay as they are."""
+    other = write_project(tmp_path, name="other", epochs=1)
+    window, controller = trainer_app(epochs=3)
+    window._add_recent(other)
+    with qtbot.waitSignal(controller.run_ended, timeout=60_000):
+        assert controller.start()
+        assert controller.plots.status.text() == "Run 1: waiting for the first step…"
+        assert not window.actions_["open"].isEnabled() and not window.actions_["new"].isEnabled()
+        assert not window.recent_menu.isEnabled()
+        assert window.open_file(other) is False
+        assert window.last_message().startswith("Cannot open other.json now: Training")
+        assert window.document.path.name == "digits.json"
+        controller.stop()
+    assert window.recent_menu.isEnabled() and window.actions_["open"].isEnabled()
 
 
 def test_a_run_in_progress_moves_once_it_has_ended(qtbot, make_window, tmp_path, slow_steps):
