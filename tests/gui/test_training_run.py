@@ -210,8 +210,21 @@ def test_stop_right_after_train_before_the_worker_started(qtbot, trainer_app):
     assert controller.runs[-1].status == "finished"
 
 
-def test_runs_of_an_untitled_project_move_beside_it_when_first_saved(qtbot, make_window, tmp_path):
+def _untitled_app(make_window, tmp_path: Path, app_data: Path, epochs: int):
+    """A window with training, showing an untitled copy of the digits project."""
     from engine.project import load_project
+    from gui.training import install
+
+    project = load_project(write_project(tmp_path, epochs=epochs))
+    project.path = None
+    window = make_window()
+    window.document.set_project(project)
+    controller = install(window, app_data=app_data)
+    window.document.infer_now()
+    return window, controller
+
+
+def test_runs_of_an_untitled_project_move_beside_it_when_first_saved(qtbot, make_window, tmp_path):
     from gui.training import install
     from gui.training.runs import RunRecord
 
@@ -220,12 +233,7 @@ def test_runs_of_an_untitled_project_move_beside_it_when_first_saved(qtbot, make
     other = RunRecord("run-20250101-000000", "Run of another untitled project", {},
                       folder=untitled / "run-20250101-000000")
     other.save()
-    project = load_project(write_project(tmp_path, epochs=1))
-    project.path = None
-    window = make_window()
-    window.document.set_project(project)
-    controller = install(window, app_data=app_data)
-    window.document.infer_now()
+    window, controller = _untitled_app(make_window, tmp_path, app_data, epochs=1)
     run = run_to_end(qtbot, controller)
     assert run.folder.parent == untitled
     assert {r.run_id for r in controller.runs} >= {run.run_id}
@@ -253,17 +261,9 @@ def test_runs_move_to_a_project_on_another_file_system_whole(qtbot, make_window,
     import shutil
     import tempfile
 
-    from engine.project import load_project
-    from gui.training import install
-
     app_data = Path(tempfile.mkdtemp(prefix="torchwire-appdata-", dir="/dev/shm"))
     try:
-        project = load_project(write_project(tmp_path, epochs=1))
-        project.path = None
-        window = make_window()
-        window.document.set_project(project)
-        controller = install(window, app_data=app_data)
-        window.document.infer_now()
+        window, controller = _untitled_app(make_window, tmp_path, app_data, epochs=1)
         run = run_to_end(qtbot, controller)
         assert run.folder.stat().st_dev != tmp_path.stat().st_dev
         window.document.save(tmp_path / "mine.json")
@@ -295,15 +295,7 @@ def test_opening_another_project_is_refused_during_a_run(qtbot, trainer_app, slo
 
 
 def test_a_run_in_progress_moves_once_it_has_ended(qtbot, make_window, tmp_path, slow_steps):
-    from engine.project import load_project
-    from gui.training import install
-
-    project = load_project(write_project(tmp_path, epochs=2))
-    project.path = None
-    window = make_window()
-    window.document.set_project(project)
-    controller = install(window, app_data=tmp_path / "appdata")
-    window.document.infer_now()
+    window, controller = _untitled_app(make_window, tmp_path, tmp_path / "appdata", epochs=2)
     with qtbot.waitSignal(controller.run_ended, timeout=60_000) as ended:
         assert controller.start()
         qtbot.waitUntil(lambda: controller.current is not None and len(controller.current.steps) > 0)
