@@ -51,6 +51,7 @@ MAX_RECENT = 8
 # holds the project and its runs folder)
 REPLACING_ACTIONS = ("new", "open", "new_from_template", "import_model")
 
+
 class MainWindow(QMainWindow):
     """The editor window.
 

@@ -524,14 +524,13 @@ class TrainingController(QObject):
         if self.running:
             self._move_runs_later = True
             return
-        project = self.document.project
-        source = untitled_root(self.app_data)
-        root = runs_root(project, self.app_data)
-        if project.path is None or root == source or not self._untitled_runs:
+        if not self._untitled_runs:
             return
+        project = self.document.project
+        root = runs_root(project, self.app_data)
         mine = [r for r in self.runs if r.run_id in self._untitled_runs]
         self._untitled_runs.clear()
-        moved, problems = move_runs(mine, source, root)
+        moved, problems = move_runs(mine, untitled_root(self.app_data), root)
         self.load_history()  # the saved project's runs: the ones just moved
         if problems:
             text = "Some runs were not moved: " + "; ".join(problems)

@@ -108,7 +108,7 @@ class LiveCurve(pg.GraphicsObject):
         x, y = self._visible(self._x, self._y)
         self._used, self._kept = len(self._x), len(y)
         self._per = per = _bucket_size(len(y), self._pixels())
-        done = len(y) // per * per if per > 1 else len(y)
+        done = len(y) // per * per
         head_x, head_y = _peak_downsample(x[:done], y[:done], per)
         self._head_x, self._head_y = Series(), Series()
         self._head_x.extend(head_x)
@@ -129,32 +129,23 @@ class LiveCurve(pg.GraphicsObject):
                                                                 max(hi, self._y_range[1]))
         # what changes on screen: from the last point drawn before (the segment into the
         # first new point), through the open bucket, whose points may now become a bucket
-        if len(self._open_x):
-            changed_x, changed_y = [*self._open_x.tolist()], [*self._open_y.tolist()]
-        else:
-            changed_x, changed_y = [], []
+        changed_x, changed_y = self._open_x.tolist(), self._open_y.tolist()
         if len(self._head_x):
             changed_x.append(float(self._head_x.values[-1]))
             changed_y.append(float(self._head_y.values[-1]))
         changed_x += x.tolist()
         changed_y += y.tolist()
-        per = self._per
-        if per == 1:
-            self._head_x.extend(x)
-            self._head_y.extend(y)
-            _extend_path(self._head_path, x.tolist(), y.tolist())
-            self._path = self._head_path
-        else:
-            open_x = np.concatenate([self._open_x, x])
-            open_y = np.concatenate([self._open_y, y])
-            done = len(open_y) // per * per
-            if done:
-                head_x, head_y = _peak_downsample(open_x[:done], open_y[:done], per)
-                self._head_x.extend(head_x)
-                self._head_y.extend(head_y)
-                _extend_path(self._head_path, head_x.tolist(), head_y.tolist())
-            self._open_x, self._open_y = open_x[done:], open_y[done:]
-            self._path = _continued(self._head_path, self._open_x, self._open_y)
+        per = self._per  # 1: every point closes its bucket, the open one stays empty
+        open_x = np.concatenate([self._open_x, x])
+        open_y = np.concatenate([self._open_y, y])
+        done = len(open_y) // per * per
+        if done:
+            head_x, head_y = _peak_downsample(open_x[:done], open_y[:done], per)
+            self._head_x.extend(head_x)
+            self._head_y.extend(head_y)
+            _extend_path(self._head_path, head_x.tolist(), head_y.tolist())
+        self._open_x, self._open_y = open_x[done:], open_y[done:]
+        self._path = _continued(self._head_path, self._open_x, self._open_y)
         pad_x, pad_y = self._padding()
         x0, x1, y0, y1 = min(changed_x), max(changed_x), min(changed_y), max(changed_y)
         self.update(QRectF(x0 - pad_x, y0 - pad_y, x1 - x0 + 2 * pad_x, y1 - y0 + 2 * pad_y))

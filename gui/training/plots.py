@@ -208,7 +208,7 @@ class LivePlots(QWidget):
         if not len(steps):
             self.status.setText(f"{run.name}: waiting for the first step…" if self.live
                                 else f"{run.name}: no steps were recorded")
-        if len(steps):
+        else:
             last = float(steps[-1]) if self.live else max(float(steps[-1]), self._overlay_end)
             epoch = float(run.info.get("steps_per_epoch") or 0)
             for plot, curve, log in ((self.loss_plot, self.raw, self.log_y.isChecked()),
