@@ -19,6 +19,9 @@ run's epoch is cut into windows of 20 steps, the windows of all runs are split i
 the machine's slow and fast state (two-means on their log speeds), and (a*) compares
 the median window speeds of the app and the CLI within the fast state, with a 90 %
 interval from resampling whole rounds. The bare thread and the probe get the same.
+The interval is the point: while the machine keeps one speed it is a few per cent
+wide and (a*) settles (a); when the machine drifts through more than two speeds
+during the bench it widens to ±7 % or more, and that bench run decides nothing.
 
 Each round also trains once in the app's ``TrainThread`` without a window, in this
 process, and prints (c): that bare thread against the CLI, and the app against it,
@@ -434,8 +437,8 @@ def main() -> int:
     top = machine_states(pooled)
     state = (f"windows above {top:.0f} samples/s, this machine's fast state" if top is not None
              else "all windows: the machine kept one speed")
-    print(f"(a*) state-matched, the figure to read (a) by: median speed of {WINDOW}-step windows in "
-          f"the same machine state ({state}):")
+    print(f"(a*) state-matched: median speed of {WINDOW}-step windows in the same machine state "
+          f"({state}); a wide interval means this bench run does not settle (a):")
     for num, den, what in (("gui", "cli", "GUI / CLI"), ("bare", "cli", "bare thread / CLI"),
                            ("gui", "bare", "GUI / bare thread (the GUI's own cost)"),
                            ("probed", "gui", "GUI with the 5 ms probe / GUI")):
