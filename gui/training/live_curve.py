@@ -24,14 +24,13 @@ The data as given stays available (:meth:`original`) for export and tests, and
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QPainter, QPainterPath
-
-from .runs import Series
 
 PAD_PX = 2.0  # repaint margin around a changed part, in pixels (1-px pen, rounding)
 MIN_PIXELS = 200  # the width downsampling assumes for a plot not yet laid out
@@ -49,8 +48,12 @@ class LiveCurve(pg.GraphicsObject):
         self._used = 0  # points of _x/_y taken into the display
         self._kept = 0  # of those, the ones drawn (finite, and positive under log-y)
         self._per = 1  # points per downsampling bucket
-        self._head_x, self._head_y = Series(), Series()  # drawn: finished buckets (or every point)
-        self._open_x, self._open_y = np.empty(0), np.empty(0)  # the open bucket, drawn as is
+        # drawn: the finished buckets (or every point), and the open bucket as it is. Plain
+        # lists: a frame appends a dozen points, for which numpy's per-call cost dominates
+        self._head_x: list[float] = []
+        self._head_y: list[float] = []
+        self._open_x: list[float] = []
+        self._open_y: list[float] = []
         self._head_path = QPainterPath()
         self._path = QPainterPath()
         self._y_range: tuple[float, float] | None = None  # of the drawn points (log10 under log-y)
@@ -67,7 +70,9 @@ class LiveCurve(pg.GraphicsObject):
         """
         used = self._used
         if appended and len(x) >= used:
-            new_x, new_y = self._visible(x[used:], y[used:])
+            new_x, new_y = x[used:].tolist(), y[used:].tolist()
+            if self._log_y or not all(map(math.isfinite, new_y)):  # else all of them are visible
+                new_x, new_y = (v.tolist() for v in self._visible(x[used:], y[used:]))
             if _bucket_size(self._kept + len(new_y), self._pixels()) == self._per:
                 self._x, self._y, self._used = x, y, len(x)
                 self._append(new_x, new_y)
@@ -81,8 +86,8 @@ class LiveCurve(pg.GraphicsObject):
 
     def drawn(self) -> tuple[np.ndarray, np.ndarray]:
         """The points the line is drawn through (visible only, in plot coordinates, downsampled)."""
-        return (np.concatenate([self._head_x.values, self._open_x]),
-                np.concatenate([self._head_y.values, self._open_y]))
+        return (np.asarray(self._head_x + self._open_x, dtype=np.float64),
+                np.asarray(self._head_y + self._open_y, dtype=np.float64))
 
     def y_range(self) -> tuple[float, float] | None:
         """(lowest, highest) drawn y (log10 of y under log-y); None when nothing is drawn."""
@@ -110,40 +115,41 @@ class LiveCurve(pg.GraphicsObject):
         self._per = per = _bucket_size(len(y), self._pixels())
         done = len(y) // per * per
         head_x, head_y = _peak_downsample(x[:done], y[:done], per)
-        self._head_x, self._head_y = Series(), Series()
-        self._head_x.extend(head_x)
-        self._head_y.extend(head_y)
-        self._open_x, self._open_y = x[done:], y[done:]
-        self._head_path = pg.arrayToQPath(head_x, head_y) if len(head_x) > 1 else _path_through(head_x, head_y)
+        self._head_x, self._head_y = head_x.tolist(), head_y.tolist()
+        self._open_x, self._open_y = x[done:].tolist(), y[done:].tolist()
+        self._head_path = QPainterPath()
+        if len(head_x) > 1:
+            self._head_path = pg.arrayToQPath(head_x, head_y)
+        else:
+            _extend_path(self._head_path, self._head_x, self._head_y)
         self._path = _continued(self._head_path, self._open_x, self._open_y)
         self._y_range = (float(y.min()), float(y.max())) if len(y) else None
         self.update()
 
-    def _append(self, x: np.ndarray, y: np.ndarray) -> None:
+    def _append(self, x: list[float], y: list[float]) -> None:
         """Draw new points ``x, y`` (already visible-only) after the ones drawn."""
-        if not len(y):
+        if not y:
             return
         self._kept += len(y)
-        lo, hi = float(y.min()), float(y.max())
+        lo, hi = min(y), max(y)
         self._y_range = (lo, hi) if self._y_range is None else (min(lo, self._y_range[0]),
                                                                 max(hi, self._y_range[1]))
         # what changes on screen: from the last point drawn before (the segment into the
         # first new point), through the open bucket, whose points may now become a bucket
-        changed_x, changed_y = self._open_x.tolist(), self._open_y.tolist()
-        if len(self._head_x):
-            changed_x.append(float(self._head_x.values[-1]))
-            changed_y.append(float(self._head_y.values[-1]))
-        changed_x += x.tolist()
-        changed_y += y.tolist()
+        open_x, open_y = self._open_x + x, self._open_y + y
+        changed_x, changed_y = open_x, open_y
+        if self._head_x:
+            changed_x, changed_y = [self._head_x[-1], *open_x], [self._head_y[-1], *open_y]
         per = self._per  # 1: every point closes its bucket, the open one stays empty
-        open_x = np.concatenate([self._open_x, x])
-        open_y = np.concatenate([self._open_y, y])
         done = len(open_y) // per * per
         if done:
-            head_x, head_y = _peak_downsample(open_x[:done], open_y[:done], per)
-            self._head_x.extend(head_x)
-            self._head_y.extend(head_y)
-            _extend_path(self._head_path, head_x.tolist(), head_y.tolist())
+            head_x, head_y = open_x[:done], open_y[:done]
+            if per > 1:
+                bucket_x, bucket_y = _peak_downsample(np.asarray(head_x), np.asarray(head_y), per)
+                head_x, head_y = bucket_x.tolist(), bucket_y.tolist()
+            self._head_x += head_x
+            self._head_y += head_y
+            _extend_path(self._head_path, head_x, head_y)
         self._open_x, self._open_y = open_x[done:], open_y[done:]
         self._path = _continued(self._head_path, self._open_x, self._open_y)
         pad_x, pad_y = self._padding()
@@ -211,12 +217,6 @@ def _peak_downsample(x: np.ndarray, y: np.ndarray, per: int) -> tuple[np.ndarray
     return out_x, out_y
 
 
-def _path_through(x: np.ndarray, y: np.ndarray) -> QPainterPath:
-    path = QPainterPath()
-    _extend_path(path, x.tolist(), y.tolist())
-    return path
-
-
 def _extend_path(path: QPainterPath, xs: list[float], ys: list[float]) -> None:
     """Continue ``path`` through the points (starting it at the first one when empty)."""
     if not xs:
@@ -229,12 +229,12 @@ def _extend_path(path: QPainterPath, xs: list[float], ys: list[float]) -> None:
         path.lineTo(x, y)
 
 
-def _continued(head: QPainterPath, xs: np.ndarray, ys: np.ndarray) -> QPainterPath:
+def _continued(head: QPainterPath, xs: list[float], ys: list[float]) -> QPainterPath:
     """``head`` followed by the points ``xs, ys`` (a new path; ``head`` stays as it is)."""
-    if not len(xs):
+    if not xs:
         return head
     path = QPainterPath(head)
-    _extend_path(path, xs.tolist(), ys.tolist())
+    _extend_path(path, xs, ys)
     return path
 
 

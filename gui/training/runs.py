@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,11 +84,11 @@ class RunRecord:
         """Append per-step values and their exponential moving average (seeded by the first)."""
         smooth = []
         ema, n = self._ema, self._ema_n
-        for x in losses:
-            if np.isfinite(x):
+        for x in losses:  # math, not numpy: a dozen scalars per frame of a run
+            if math.isfinite(x):
                 ema = x if ema is None else EMA_ALPHA * ema + (1 - EMA_ALPHA) * x
                 n += 1
-            smooth.append(ema if ema is not None else float("nan"))
+            smooth.append(ema if ema is not None else math.nan)
         self._ema, self._ema_n = ema, n
         self.steps.extend(steps)
         self.loss.extend(losses)
