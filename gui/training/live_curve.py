@@ -70,12 +70,12 @@ class LiveCurve(pg.GraphicsObject):
         """
         used = self._used
         if appended and len(x) >= used:
-            new_x, new_y = x[used:].tolist(), y[used:].tolist()
+            new_x, new_y = x[used:], y[used:]
             if self._log_y or not all(map(math.isfinite, new_y)):  # else all of them are visible
-                new_x, new_y = (v.tolist() for v in self._visible(x[used:], y[used:]))
+                new_x, new_y = self._visible(new_x, new_y)
             if _bucket_size(self._kept + len(new_y), self._pixels()) == self._per:
                 self._x, self._y, self._used = x, y, len(x)
-                self._append(new_x, new_y)
+                self._append(new_x.tolist(), new_y.tolist())
                 return
         self._x, self._y = x, y
         self._rebuild()
@@ -117,10 +117,10 @@ class LiveCurve(pg.GraphicsObject):
         head_x, head_y = _peak_downsample(x[:done], y[:done], per)
         self._head_x, self._head_y = head_x.tolist(), head_y.tolist()
         self._open_x, self._open_y = x[done:].tolist(), y[done:].tolist()
-        self._head_path = QPainterPath()
         if len(head_x) > 1:
             self._head_path = pg.arrayToQPath(head_x, head_y)
-        else:
+        else:  # arrayToQPath needs two points
+            self._head_path = QPainterPath()
             _extend_path(self._head_path, self._head_x, self._head_y)
         self._path = _continued(self._head_path, self._open_x, self._open_y)
         self._y_range = (float(y.min()), float(y.max())) if len(y) else None
