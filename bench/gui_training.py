@@ -25,8 +25,9 @@ while it drifted through more than two speeds gave 0.926 (0.868–1.020); 16 rou
 CLI, app and bare thread only (no probe runs) gave 0.967 (0.932–0.989) in the fast
 state; 30 rounds gave 0.957 (0.928–0.984) in the fast and 0.954 (0.931–0.996) in the
 slow state while their median of rounds (a) was 0.942. None of these decides 0.95
-either way. What they do settle: the bare thread trains as fast as the CLI (0.988, 0.996 and 1.009 in three such runs, intervals
-about ±4 %), so what (a) lacks is the GUI's own work during the run, not this process.
+either way. What they do settle: the bare thread trains about as fast as the CLI
+(0.988, 0.996, 1.009, and 0.975 and 0.981 in the 30-round run, intervals about ±4 %),
+so what (a) lacks is the GUI's own work during the run, not this process.
 
 Each round also trains once in the app's ``TrainThread`` without a window, in this
 process, and prints (c): that bare thread against the CLI, and the app against it,
